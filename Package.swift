@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "fetchde",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "etl", targets: ["etl"]),
+        .executable(name: "vault", targets: ["vault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
+    ],
+    targets: [
+        // C libraries: found by pkg-config, nothing else in these targets.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Shims for macros and variadic/awkward C signatures.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // Wrapper modules: the only ones that import the C targets.
+        .target(name: "PIICrypto", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SQS", dependencies: [
+            "CCurl", "CCurlShims", "PIICrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Application libraries.
+        .target(name: "Settings", dependencies: [.product(name: "Configuration", package: "swift-configuration")]),
+        .target(name: "Schema", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Pipeline", dependencies: [
+            "PIICrypto", "Postgres", "SQS", "Schema", "Settings",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "Vault", dependencies: [
+            "PIICrypto", "Postgres", "Schema", "Settings",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CommandSupport", dependencies: [
+            "Settings", "PIICrypto", "Postgres", "SQS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Thin executables: parse and wire.
+        .executableTarget(name: "etl", dependencies: [
+            "Pipeline", "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "vault", dependencies: [
+            "Vault", "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "fetchde-bench", dependencies: [
+            "PIICrypto", "SQS", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
+        .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "SQSIntegrationTests", dependencies: ["SQS", "TestSupport"]),
+        .testTarget(name: "PipelineIntegrationTests", dependencies: [
+            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "VaultIntegrationTests", dependencies: [
+            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport",
+        ]),
+    ]
+)
+
+// One settings loop for every non-system target (as swift-crypto and swift-log do).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,2 @@
+#include "COpenSSLShims.h"
+void fetchde_openssl_free(void *ptr) { OPENSSL_free(ptr); }
