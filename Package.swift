@@ -35,15 +35,16 @@ let package = Package(
 
         // Application libraries.
         .target(name: "Settings", dependencies: [.product(name: "Configuration", package: "swift-configuration")]),
+        .target(name: "VaultFormat", dependencies: ["PIICrypto"]),
         .target(name: "Schema", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: [
-            "PIICrypto", "Postgres", "SQS", "Schema", "Settings",
+            "PIICrypto", "Postgres", "SQS", "Schema", "Settings", "VaultFormat",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Vault", dependencies: [
-            "PIICrypto", "Postgres", "Schema", "Settings",
+            "PIICrypto", "Postgres", "Schema", "Settings", "VaultFormat",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CommandSupport", dependencies: [
@@ -54,12 +55,13 @@ let package = Package(
 
         // Thin executables: parse and wire.
         .executableTarget(name: "etl", dependencies: [
-            "Pipeline", "CommandSupport",
+            "Pipeline", "CommandSupport", "Settings", "SQS", "PIICrypto", "Postgres", "Schema",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "vault", dependencies: [
             "Vault", "CommandSupport",
@@ -73,7 +75,9 @@ let package = Package(
         ]),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),

@@ -8,3 +8,5 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/bio.h>
+#include <openssl/x509.h>
+#include <openssl/objects.h>

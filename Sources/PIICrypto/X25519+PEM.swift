@@ -1,0 +1,106 @@
+import COpenSSL
+import COpenSSLShims
+
+extension X25519PrivateKey {
+    /// scrypt cost for passphrase-protected key files: N = 2^14, r = 8, p = 1 (16 MiB: OpenSSL
+    /// refuses to decrypt PKCS#8 files whose scrypt needs more than 32 MiB).
+    static let scryptN: UInt64 = 1 << 14
+
+    /// PKCS#8 PEM. With a passphrase: `ENCRYPTED PRIVATE KEY` (PBES2, scrypt, AES-256-CBC),
+    /// readable by `openssl pkey -passin`; without: `PRIVATE KEY`.
+    public func pemRepresentation(passphrase: String?) throws -> String {
+        try pemBytes(passphrase: passphrase).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The PEM text in wiped storage (used to write key files without an unwipeable `String`).
+    func pemBytes(passphrase: String?) throws -> SecureBytes {
+        let bio = try MemoryBIO()
+        let ok: Int32
+        if let passphrase {
+            guard !passphrase.isEmpty else { throw CryptoError(.invalidInput, "empty passphrase") }
+            var pass = Array(passphrase.utf8)
+            defer { wipe(&pass) }
+            ok = pass.withUnsafeBytes { p in
+                fetchde_write_pkcs8_scrypt_aes256cbc(bio.bio, key.pkey, p.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                                    Int32(p.count), Self.scryptN, 8, 1)
+            }
+        } else {
+            ok = PEM_write_bio_PrivateKey(bio.bio, key.pkey, nil, nil, 0, nil, nil)
+        }
+        guard ok == 1 else { throw CryptoError(.openSSLFailure, "PEM encoding of private key") }
+        return bio.secureBytes()
+    }
+
+    /// Reads a PKCS#8 PEM private key. An encrypted key with a wrong or missing passphrase
+    /// throws ``CryptoError/Code/wrongPassphrase``; never prompts on a terminal.
+    public init(pemRepresentation pem: String, passphrase: String?) throws {
+        let text = SecureBytes(Array(pem.utf8))
+        let key = try text.withUnsafeBytes { try X25519PrivateKey(pemBytes: $0, passphrase: passphrase) }
+        self = key
+    }
+
+    init(pemBytes: UnsafeRawBufferPointer, passphrase: String?) throws {
+        let encrypted = Self.isEncryptedPEM(pemBytes)
+        if encrypted, passphrase == nil {
+            throw CryptoError(.wrongPassphrase, "private key is passphrase-protected and no passphrase was given")
+        }
+        var pass = Array((passphrase ?? "").utf8)
+        defer { wipe(&pass) }
+        let bio = try MemoryBIO(reading: pemBytes)
+        let pkey: OpaquePointer? = pass.withUnsafeBytes { p in
+            var userdata = fetchde_passphrase(passphrase: p.baseAddress?.assumingMemoryBound(to: CChar.self), length: p.count)
+            return withUnsafeMutablePointer(to: &userdata) { u in
+                PEM_read_bio_PrivateKey(bio.bio, nil, fetchde_pem_passphrase_cb, passphrase == nil ? nil : UnsafeMutableRawPointer(u))
+            }
+        }
+        guard let pkey else {
+            if encrypted { throw CryptoError(.wrongPassphrase, "private key could not be decrypted with the passphrase") }
+            throw CryptoError(.invalidKey, "not a PEM private key")
+        }
+        try self.init(owning: pkey)
+    }
+
+    static let encryptedHeader = Array("-----BEGIN ENCRYPTED PRIVATE KEY-----".utf8)
+
+    static func isEncryptedPEM(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let header = encryptedHeader
+        guard bytes.count >= header.count else { return false }
+        for start in 0...(bytes.count - header.count) where bytes[start] == header[0] {
+            if header.indices.allSatisfy({ bytes[start + $0] == header[$0] }) { return true }
+        }
+        return false
+    }
+
+    /// Whether `pem` holds a passphrase-protected (`ENCRYPTED PRIVATE KEY`) key.
+    public static func isEncryptedPEM(_ pem: String) -> Bool {
+        pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    }
+}
+
+extension X25519PublicKey {
+    /// SubjectPublicKeyInfo PEM (`PUBLIC KEY`).
+    public var pemRepresentation: String {
+        guard let bio = try? MemoryBIO(), PEM_write_bio_PUBKEY(bio.bio, key.pkey) == 1 else {
+            fatalError("PEM_write_bio_PUBKEY failed: \(CryptoError.drainOpenSSLErrors())")
+        }
+        return bio.string()
+    }
+
+    /// Reads a SubjectPublicKeyInfo PEM holding an X25519 key.
+    public init(pemRepresentation pem: String) throws {
+        let pkey: OpaquePointer? = try Array(pem.utf8).withUnsafeBytes { bytes in
+            let bio = try MemoryBIO(reading: bytes)
+            return PEM_read_bio_PUBKEY(bio.bio, nil, nil, nil)
+        }
+        guard let pkey else { throw CryptoError(.invalidKey, "not a PEM public key") }
+        let owner = PKey(owning: pkey)
+        guard EVP_PKEY_get_base_id(pkey) == EVP_PKEY_X25519 else { throw CryptoError(.invalidKey, "not an X25519 public key") }
+        var raw = [UInt8](repeating: 0, count: 32)
+        var length = 32
+        guard EVP_PKEY_get_raw_public_key(pkey, &raw, &length) == 1, length == 32 else {
+            throw CryptoError(.invalidKey, "X25519 public key")
+        }
+        key = owner
+        rawRepresentation = raw
+    }
+}
