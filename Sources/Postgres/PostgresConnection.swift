@@ -1,0 +1,106 @@
+public import Logging
+import Synchronization
+
+/// One PostgreSQL connection over libpq, with its own worker thread.
+///
+/// All work happens in ``withSession(_:)``, whose body runs on that thread, one body at a
+/// time, in submission order. When ``isBroken`` turns true, close it and connect again.
+///
+/// `@unchecked Sendable` is safe: the only mutable state shared across threads is `broken`
+/// (an atomic); the session and its `PGconn` are reached only from jobs on `worker`, which
+/// runs them one after another on a single thread.
+public final class PostgresConnection: @unchecked Sendable {
+    private let worker: ConnectionWorker
+    private let session: ThreadConfined<PostgresSession>
+    private let broken = Atomic<Bool>(false)
+    private let logger: Logger
+
+    private static let counter = Atomic<Int>(0)
+
+    private init(worker: ConnectionWorker, session: PostgresSession, logger: Logger) {
+        self.worker = worker
+        self.session = ThreadConfined(session)
+        self.logger = logger
+    }
+
+    deinit {
+        worker.shutdown(after: { [session] in session.value.connection.finish() })
+    }
+
+    /// Connects with a `postgresql://` URL or conninfo string, or — when `url` is nil or
+    /// empty — from libpq's `PG*` environment variables. The URL is handed to libpq as is
+    /// (`PQconnectdbParams` with `expand_dbname`), so passwords are never spliced into text.
+    public static func connect(
+        url: String?, applicationName: String = "fetchde", logger: Logger
+    ) async throws -> PostgresConnection {
+        let id = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        var logger = logger
+        logger[metadataKey: LogKey.connection] = "\(id)"
+        let worker = ConnectionWorker(name: "fetchde-postgres-\(id)")
+        do {
+            let connection = try await worker.run { [logger] in
+                ThreadConfined(try LibPQConnection.connect(url: url, applicationName: applicationName, logger: logger))
+            }
+            logger.debug("postgres connected")
+            return PostgresConnection(
+                worker: worker, session: PostgresSession(connection: connection.value, logger: logger), logger: logger)
+        } catch {
+            worker.shutdown(after: {})
+            logger.debug("postgres connect failed", metadata: [LogKey.code: "\((error as? PostgresError)?.code.description ?? "other")"])
+            throw error
+        }
+    }
+
+    /// Runs `body` with this connection's session on the connection's own thread and returns
+    /// its result. Calls are serialized. If `body` leaves a transaction open, it is rolled back.
+    public func withSession<T: Sendable>(_ body: @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            let job = SessionJob(body: body)
+            defer { job.body = nil }
+            return try await worker.run { [self] in
+                defer { broken.store(session.value.connection.isBad, ordering: .relaxed) }
+                // Released before the result is handed back: `withoutActuallyEscaping` checks it.
+                return try job.runOnce(session.value)
+            }
+        }
+    }
+
+    /// Closes the connection after the bodies already queued; later calls throw
+    /// ``PostgresError/Code/connectionClosed``. Idempotent.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queued = worker.shutdown(after: { [session] in
+                session.value.connection.finish()
+                continuation.resume()
+            })
+            if !queued { continuation.resume() }
+        }
+        broken.store(true, ordering: .relaxed)
+        logger.debug("postgres connection closed")
+    }
+
+    /// True once the connection is lost or closed: close it and connect again.
+    public var isBroken: Bool { broken.load(ordering: .relaxed) }
+}
+
+/// A value that is only ever dereferenced on one connection's worker thread.
+struct ThreadConfined<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Holds a `withSession` body for exactly one run on the worker thread.
+///
+/// `@unchecked Sendable`: `body` is written by the awaiting task before submission and read
+/// and cleared once by the worker thread; the queue's lock orders those accesses.
+private final class SessionJob<T>: @unchecked Sendable {
+    var body: (@Sendable (PostgresSession) throws -> T)?
+
+    init(body: @escaping @Sendable (PostgresSession) throws -> T) { self.body = body }
+
+    func runOnce(_ session: PostgresSession) throws -> T {
+        guard let body else { throw PostgresError(code: .connectionClosed) }
+        self.body = nil
+        return try session.run(body)
+    }
+}
