@@ -61,3 +61,18 @@ public struct MissingService: Error, CustomStringConvertible {
         "\(variable) is not set: start the services with scripts/with-services.sh (CI requires them)"
     }
 }
+
+extension TestServices {
+    /// The path of a built executable of this package (`etl`, `vault`), next to the test
+    /// bundle in the build directory (`swift build` builds them before `swift test` runs;
+    /// `FETCHDE_BIN_DIR` overrides).
+    public static func executable(_ name: String) throws -> String {
+        let directory = environment["FETCHDE_BIN_DIR"]
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let path = directory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw MissingService(variable: "executable \(name) in \(directory) (run swift build first)")
+        }
+        return path
+    }
+}

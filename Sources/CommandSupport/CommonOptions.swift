@@ -1,0 +1,51 @@
+public import ArgumentParser
+import Foundation
+public import Logging
+public import Settings
+
+/// Options every subcommand of both tools takes (SPEC §5).
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: "Configuration file (INI).")
+    public var config: String = "config/config.ini"
+
+    @Option(name: .long, help: "trace|debug|info|notice|warning|error (env LOG_LEVEL).")
+    public var logLevel: String?
+
+    @Option(name: .long, help: "text|json")
+    public var logFormat: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
+        }
+        if let logFormat, !["text", "json"].contains(logFormat) {
+            throw ValidationError("--log-format must be text or json")
+        }
+    }
+
+    /// Loads the settings; the default path may be absent (defaults + environment apply),
+    /// an explicitly named file must exist.
+    public func loadSettings() throws -> FetchDESettings {
+        let explicit = CommandLine.arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
+        var settings = try FetchDESettings.load(path: config, required: explicit)
+        if let logLevel { settings.logLevel = logLevel }
+        if let logFormat { settings.logFormat = logFormat }
+        return settings
+    }
+
+    /// Bootstraps logging once per process from the settings and returns the root logger.
+    public func bootstrapLogging(label: String, settings: FetchDESettings) throws -> Logger {
+        guard let level = Logger.Level(rawValue: settings.logLevel) else {
+            throw SettingsError("log.level must be one of trace, debug, info, notice, warning, error")
+        }
+        guard ["text", "json"].contains(settings.logFormat) else {
+            throw SettingsError("log.format must be text or json")
+        }
+        LogBootstrap.bootstrap(format: settings.logFormat == "json" ? .json : .text, level: level)
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}

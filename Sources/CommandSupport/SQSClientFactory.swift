@@ -1,0 +1,47 @@
+public import Logging
+public import Settings
+public import SQS
+
+/// Builds the SQS client and resolves the queue from the settings (shared by `etl`
+/// subcommands and the benchmarks).
+public enum SQSClientFactory {
+    /// A client for the configured endpoint, region, protocol and credentials chain.
+    public static func make(settings: FetchDESettings, logger: Logger) throws -> SQSClient {
+        let fixed: AWSCredentials? = settings.accessKeyID.flatMap { id in
+            settings.secretAccessKey.map { AWSCredentials(accessKeyID: id, secretAccessKey: $0, sessionToken: settings.sessionToken) }
+        }
+        let configuration = SQSConfiguration(
+            endpoint: settings.endpointURL,
+            region: settings.region,
+            wireProtocol: SQSWireProtocol(rawValue: settings.sqsProtocol) ?? .auto,
+            credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region),
+            requestTimeout: .seconds(30 + settings.waitTimeSeconds),
+            maxIdleConnections: max(8, settings.receiveLoops * 2)
+        )
+        return try SQSClient(configuration: configuration, logger: logger)
+    }
+
+    /// The queue URL: `SQS_QUEUE_URL` when set, else GetQueueUrl of the queue name (created
+    /// when `createIfMissing`). With `waitForService`, an unreachable endpoint is retried with
+    /// capped backoff (a long-running consumer must not crash-loop); otherwise it throws.
+    public static func resolveQueueURL(
+        settings: FetchDESettings,
+        client: SQSClient,
+        logger: Logger,
+        createIfMissing: Bool = false,
+        waitForService: Bool = false
+    ) async throws -> String {
+        if let url = settings.queueURL { return url }
+        var delay = Duration.milliseconds(250)
+        while true {
+            do {
+                if createIfMissing { return try await client.createQueue(name: settings.queueName) }
+                return try await client.getQueueURL(name: settings.queueName)
+            } catch let error as SQSError where error.isRetryable && waitForService {
+                logger.warning("SQS unavailable; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+    }
+}

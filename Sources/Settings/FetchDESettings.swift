@@ -1,0 +1,120 @@
+public import Configuration
+import Foundation
+
+/// Everything the two programs read from `config/config.ini` and the environment.
+///
+/// Precedence: command-line options (applied by the executables) > environment variables >
+/// the INI file > built-in defaults. Environment names follow the key: `[database] url` is
+/// `DATABASE_URL`, `[aws] endpoint_url` is `AWS_ENDPOINT_URL`, and so on (SPEC §6).
+public struct FetchDESettings: Sendable {
+    /// libpq URL of the `etl` connection (`DATABASE_URL`); nil means libpq's `PG*` variables.
+    public var databaseURL: String?
+    /// libpq URL of the `vault` connection (`VAULT_DATABASE_URL`), falling back to `databaseURL`.
+    public var vaultDatabaseURL: String?
+    /// The queue URL (`SQS_QUEUE_URL`); nil means resolve `queueName` with GetQueueUrl.
+    public var queueURL: String?
+    /// The queue name used when no URL is given.
+    public var queueName: String
+    /// `json`, `query` or `auto`.
+    public var sqsProtocol: String
+    /// `AWS_REGION`.
+    public var region: String
+    /// `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`; nil means the real AWS endpoint.
+    public var endpointURL: String?
+    /// Static credentials from the file or environment (the credential chain reads the rest).
+    public var accessKeyID: String?
+    public var secretAccessKey: String?
+    public var sessionToken: String?
+    /// The keys directory (`KEYS_DIR`).
+    public var keysDirectory: String
+    /// Pipeline tuning (SPEC §7): see `config/config.ini` for what each means.
+    public var receiveBatch: Int
+    public var receiveLoops: Int
+    public var waitTimeSeconds: Int
+    public var visibilityTimeout: Int
+    public var batchSize: Int
+    public var batchMaxWaitMilliseconds: Int
+    public var maxInFlight: Int
+    public var dekMaxEncryptions: Int
+    public var activePollSeconds: Int
+    /// `HOST:PORT` of the metrics endpoint, or nil when `off`.
+    public var metricsAddress: String?
+    /// Log level and format names (validated by the executables).
+    public var logLevel: String
+    public var logFormat: String
+
+    /// Reads every setting from `config`, applying the documented defaults.
+    public init(config: ConfigReader) throws {
+        func text(_ key: String, secret: Bool = false) -> String? {
+            let value = config.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)), isSecret: secret)
+            return value.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func number(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = text(key) else { return fallback }
+            guard let value = Int(raw), range.contains(value) else {
+                throw SettingsError("\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+        databaseURL = text("database.url", secret: true)
+        vaultDatabaseURL = text("vault.database_url", secret: true) ?? databaseURL
+        queueURL = text("sqs.queue_url")
+        queueName = text("sqs.queue_name") ?? "login-queue"
+        sqsProtocol = text("sqs.protocol") ?? "auto"
+        guard ["json", "query", "auto"].contains(sqsProtocol) else {
+            throw SettingsError("sqs.protocol must be json, query or auto")
+        }
+        region = text("aws.region") ?? text("aws.default_region") ?? "us-east-1"
+        endpointURL = text("aws.endpoint_url_sqs") ?? text("aws.endpoint_url")
+        accessKeyID = text("aws.access_key_id", secret: true)
+        secretAccessKey = text("aws.secret_access_key", secret: true)
+        sessionToken = text("aws.session_token", secret: true)
+        keysDirectory = text("keys.dir") ?? "keys"
+        receiveBatch = try number("etl.receive_batch", default: 10, range: 1...10)
+        receiveLoops = try number("etl.receive_loops", default: 4, range: 1...64)
+        waitTimeSeconds = try number("etl.wait_time_seconds", default: 5, range: 0...20)
+        visibilityTimeout = try number("etl.visibility_timeout", default: 60, range: 2...43_200)
+        batchSize = try number("etl.batch_size", default: 500, range: 1...100_000)
+        batchMaxWaitMilliseconds = try number("etl.batch_max_wait_ms", default: 200, range: 1...60_000)
+        maxInFlight = try number("etl.max_in_flight", default: 2000, range: 10...1_000_000)
+        dekMaxEncryptions = try number("etl.dek_max_encryptions", default: 1_000_000, range: 1...1 << 31)
+        activePollSeconds = try number("etl.active_poll_seconds", default: 2, range: 1...3600)
+        let metrics = text("metrics.address") ?? "127.0.0.1:9102"
+        metricsAddress = metrics.lowercased() == "off" ? nil : metrics
+        logLevel = text("log.level") ?? "info"
+        logFormat = text("log.format") ?? "text"
+    }
+
+    /// Loads the INI file at `path` (a missing file is an error only when `required`) beneath
+    /// the process environment, and reads the settings from both.
+    public static func load(
+        path: String,
+        required: Bool,
+        environment: [String: String]? = nil
+    ) throws -> FetchDESettings {
+        var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let data = FileManager.default.contents(atPath: path) {
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw SettingsError("config file \(path) is not UTF-8 text")
+            }
+            for (key, value) in try IniParser.parse(text) {
+                fileValues[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] =
+                    ConfigValue(.string(value), isSecret: false)
+            }
+        } else if required {
+            throw SettingsError("config file \(path) not found (pass --config PATH)")
+        }
+        let secretNames: Set<String> = [
+            "DATABASE_URL", "VAULT_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_ACCESS_KEY_ID", "VAULT_PASSPHRASE",
+        ]
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(
+                environmentVariables: environment ?? ProcessInfo.processInfo.environment,
+                secretsSpecifier: .specific(secretNames)
+            ),
+            InMemoryProvider(name: "config.ini", values: fileValues),
+        ])
+        return try FetchDESettings(config: reader)
+    }
+}
