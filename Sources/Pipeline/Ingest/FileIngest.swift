@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import CoreMetrics
+import Glibc
+#endif
+import Foundation
+public import Logging
+import PIICrypto
+
+/// `etl ingest FILE|-`: the same pipeline from JSONL, for backfills. Each non-blank line is
+/// one message; its idempotency key is derived from the line's number and content, so
+/// re-running the same file inserts nothing twice. `create_date` is the ingest date.
+public struct FileIngest: Sendable {
+    public let writer: BatchWriter
+    public let keys: ActiveKeys
+    public let batchSize: Int
+    public let logger: Logger
+
+    public init(writer: BatchWriter, keys: ActiveKeys, batchSize: Int, logger: Logger) {
+        self.writer = writer
+        self.keys = keys
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// The idempotency key of line `number` with `bytes`.
+    public static func messageID(line number: Int, bytes: some Collection<UInt8>) -> String {
+        var input = Array("\(number)\n".utf8)
+        input.append(contentsOf: bytes)
+        let digest = SHA256.hash(input)
+        let hex = Array("0123456789abcdef".utf8)
+        var out = Array("file:".utf8)
+        for byte in digest.prefix(20) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Ingests `path` (`-` for standard input); `progress` is called after each batch.
+    public func run(path: String, progress: (RunSummary) -> Void = { _ in }) async throws -> RunSummary {
+        let descriptor: Int32
+        if path == "-" {
+            descriptor = STDIN_FILENO
+        } else {
+            descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else {
+                throw PipelineError(.input, "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        var reader = LineReader(descriptor: descriptor)
+        var summary = RunSummary()
+        var batch: [IncomingMessage] = []
+        batch.reserveCapacity(batchSize)
+        while let (number, bytes) = try reader.next() {
+            batch.append(IncomingMessage(messageID: Self.messageID(line: number, bytes: bytes), body: Array(bytes)))
+            if batch.count == batchSize {
+                try await commit(&batch, into: &summary)
+                progress(summary)
+            }
+        }
+        if !batch.isEmpty {
+            try await commit(&batch, into: &summary)
+            progress(summary)
+        }
+        return summary
+    }
+
+    private func commit(_ batch: inout [IncomingMessage], into summary: inout RunSummary) async throws {
+        let outcome = try await writer.writeIsolatingPoison(batch, keys: keys)
+        PipelineMetrics.received.increment(by: batch.count)
+        PipelineMetrics.record(outcome)
+        summary.received += batch.count
+        summary.outcome.add(outcome)
+        batch.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,146 @@
+import CoreMetrics
+import Foundation
+public import Logging
+import PIICrypto
+public import Postgres
+import Schema
+import Synchronization
+
+/// Writes batches to PostgreSQL: one transaction per batch with the logins (idempotent on
+/// MessageId), the new vault entries and the quarantined messages. Owns its connection, the
+/// process's current DEK and the cache of values already stored.
+///
+/// Callers use it from one task at a time (the batch loop); the mutex makes that safe to
+/// share across tasks anyway.
+public final class BatchWriter: Sendable {
+    private struct State: Sendable {
+        var connection: PostgresConnection?
+        var dataKey: DataKey?
+        var dataKeyUses = 0
+        var seen = SeenValues()
+    }
+
+    private let url: String?
+    private let dekMaxEncryptions: Int
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let transformer: BatchTransformer
+
+    /// - Parameters:
+    ///   - url: libpq URL (nil: `PG*` variables).
+    ///   - dekMaxEncryptions: encryptions after which the DEK is replaced (SPEC §4).
+    ///   - fallbackDate: `create_date` for messages without a SentTimestamp (file ingest).
+    public init(url: String?, dekMaxEncryptions: Int, fallbackDate: String, logger: Logger) {
+        self.url = url
+        self.dekMaxEncryptions = dekMaxEncryptions
+        self.logger = logger
+        self.transformer = BatchTransformer(fallbackDate: fallbackDate)
+    }
+
+    /// Opens the connection if needed: connect, `SET ROLE etl_ingest`, staging tables.
+    public func connection() async throws -> PostgresConnection {
+        if let existing = state.withLock({ $0.connection }), !existing.isBroken { return existing }
+        let connection = try await PostgresConnection.connect(url: url, applicationName: "fetchde-etl", logger: logger)
+        try await connection.withSession { session in
+            try DatabaseRole.etlIngest.assume(in: session)
+            try session.executeScript(StagingSQL.createTables)
+        }
+        state.withLock { $0.connection = connection }
+        return connection
+    }
+
+    /// Drops the connection (after a connection error) so the next call reconnects.
+    public func reset() async {
+        let old = state.withLock { state -> PostgresConnection? in
+            defer { state.connection = nil }
+            return state.connection
+        }
+        await old?.close()
+    }
+
+    /// Transforms and commits one batch with `keys`; returns what it did. The caller deletes
+    /// the messages from the queue only after this returns.
+    public func write(_ messages: [IncomingMessage], keys: ActiveKeys) async throws -> BatchOutcome {
+        let connection = try await connection()
+        let dataKey = try await currentDataKey(connection: connection, keys: keys, uses: messages.count * 2)
+        let seen = state.withLock { $0.seen }
+        let batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { seen.contains($0) }
+        let outcome = try await connection.withSession { session in
+            try session.transaction { try Self.commit(batch, session: session) }
+        }
+        state.withLock { $0.seen.insert(contentsOf: batch.vaultKeys) }
+        return outcome
+    }
+
+    /// Writes the batch; if the database rejects it for a reason other than being unreachable,
+    /// writes each message alone and quarantines the ones it still rejects, so one poison
+    /// message never fails the rest of its batch.
+    public func writeIsolatingPoison(_ messages: [IncomingMessage], keys: ActiveKeys) async throws -> BatchOutcome {
+        do {
+            return try await write(messages, keys: keys)
+        } catch let error as PostgresError where !error.isConnectionError && messages.count > 1 {
+            logger.warning("batch rejected; writing its messages one by one", metadata: ["error": "\(error)"])
+            var total = BatchOutcome()
+            for message in messages {
+                total.add(try await writeIsolatingPoison([message], keys: keys))
+            }
+            return total
+        } catch let error as PostgresError where !error.isConnectionError {
+            var poison = messages[0]
+            poison.quarantineReason = "rejected by the database (SQLSTATE \(error.sqlState ?? "unknown"))"
+            logger.warning("message quarantined after database rejection", metadata: ["message_id": "\(poison.messageID)"])
+            return try await write([poison], keys: keys)
+        }
+    }
+
+    /// The DEK to use for the next `uses` encryptions: a new one at start, after
+    /// `dekMaxEncryptions`, and when the active vault key version changed.
+    private func currentDataKey(connection: PostgresConnection, keys: ActiveKeys, uses: Int) async throws -> DataKey {
+        let limit = dekMaxEncryptions
+        let current = state.withLock { state -> DataKey? in
+            guard let key = state.dataKey, key.vaultKeyVersion == keys.vaultKeyVersion,
+                  state.dataKeyUses + uses <= limit else { return nil }
+            state.dataKeyUses += uses
+            return key
+        }
+        if let current { return current }
+        let fresh = try await connection.withSession { session in try DataKey.create(in: session, keys: keys) }
+        state.withLock { state in
+            state.dataKey = fresh
+            state.dataKeyUses = uses
+        }
+        logger.info("data key created", metadata: ["dek_id": "\(fresh.id)", "vault_key_version": "\(fresh.vaultKeyVersion)"])
+        PipelineMetrics.deksCreated.increment()
+        return fresh
+    }
+
+    /// The batch transaction's statements (inside BEGIN … COMMIT).
+    static func commit(_ batch: PreparedBatch, session: PostgresSession) throws -> BatchOutcome {
+        var outcome = BatchOutcome()
+        if !batch.logins.isEmpty {
+            try session.copyIn(StagingSQL.copyLogins) { writer in
+                for row in batch.logins { try writer.appendRow(row) }
+            }
+            outcome.inserted = try session.execute(StagingSQL.insertLogins).affectedRows
+            outcome.duplicates = batch.logins.count - outcome.inserted
+        }
+        if !batch.vaultEntries.isEmpty {
+            try session.copyIn(StagingSQL.copyVault) { writer in
+                for row in batch.vaultEntries { try writer.appendRow(row) }
+            }
+            outcome.vaultEntries = try session.execute(StagingSQL.insertVault).affectedRows
+        }
+        if !batch.quarantined.isEmpty {
+            try session.copyIn(StagingSQL.copyQuarantine) { writer in
+                for row in batch.quarantined { try writer.appendRow(row) }
+            }
+            outcome.quarantined = try session.execute(StagingSQL.insertQuarantine).affectedRows
+        }
+        return outcome
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        await reset()
+    }
+}

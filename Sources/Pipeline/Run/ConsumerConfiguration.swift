@@ -1,0 +1,38 @@
+public import Settings
+
+/// How `etl run` consumes the queue (from `[etl]` settings; see `config/config.ini`).
+public struct ConsumerConfiguration: Sendable {
+    public var queueURL: String
+    public var receiveBatch: Int
+    public var receiveLoops: Int
+    public var waitTimeSeconds: Int
+    public var visibilityTimeout: Int
+    public var batchSize: Int
+    public var batchMaxWait: Duration
+    public var maxInFlight: Int
+    public var activePoll: Duration
+    /// Exit once the queue is empty (`etl run --drain`).
+    public var drain: Bool
+
+    public init(settings: FetchDESettings, queueURL: String, drain: Bool) {
+        self.queueURL = queueURL
+        receiveBatch = settings.receiveBatch
+        receiveLoops = settings.receiveLoops
+        waitTimeSeconds = settings.waitTimeSeconds
+        visibilityTimeout = settings.visibilityTimeout
+        batchSize = settings.batchSize
+        batchMaxWait = .milliseconds(settings.batchMaxWaitMilliseconds)
+        maxInFlight = max(settings.maxInFlight, settings.receiveBatch * settings.receiveLoops)
+        activePoll = .seconds(settings.activePollSeconds)
+        self.drain = drain
+    }
+}
+
+/// Totals of a run, printed by `etl run --drain` and `etl ingest`.
+public struct RunSummary: Sendable, Equatable {
+    public var received = 0
+    public var outcome = BatchOutcome()
+    public var deleted = 0
+    public var deleteFailures = 0
+    public init() {}
+}

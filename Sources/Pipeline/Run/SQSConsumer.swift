@@ -1,0 +1,302 @@
+import CoreMetrics
+public import Logging
+import Postgres
+public import ServiceLifecycle
+public import SQS
+import Synchronization
+
+/// `etl run`: K receive loops feed a bounded buffer; one batch loop commits batches formed by
+/// count and time, then deletes exactly what was committed; an extender keeps the visibility
+/// of long-held messages; a watcher follows key rotations. Graceful shutdown stops receiving,
+/// finishes what is held (commit, delete) and returns.
+public final class SQSConsumer: Service, Sendable {
+    private let configuration: ConsumerConfiguration
+    private let sqs: SQSClient
+    private let writer: BatchWriter
+    private let watcher: ActiveKeysWatcher
+    private let health: HealthState
+    private let logger: Logger
+    private let buffer: MessageBuffer
+    private let stopping = Atomic<Bool>(false)
+    private let activeReceivers = Atomic<Int>(0)
+    private let idleLoops: Mutex<[Bool]>
+    private let totals = Mutex(RunSummary())
+
+    public init(
+        configuration: ConsumerConfiguration,
+        sqs: SQSClient,
+        writer: BatchWriter,
+        watcher: ActiveKeysWatcher,
+        health: HealthState,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.sqs = sqs
+        self.writer = writer
+        self.watcher = watcher
+        self.health = health
+        self.logger = logger
+        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight)
+        self.idleLoops = Mutex(Array(repeating: false, count: configuration.receiveLoops))
+    }
+
+    /// What the run did so far.
+    public var summary: RunSummary { totals.withLock { $0 } }
+
+    /// Asks the consumer to stop receiving and finish what it holds.
+    public func requestStop() { stopping.store(true, ordering: .relaxed) }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.watchKeys() }
+                group.addTask { await self.extendVisibility() }
+                for loop in 0..<configuration.receiveLoops {
+                    group.addTask { await self.receiveLoop(loop) }
+                }
+                try await self.batchLoop()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.logger.notice("shutdown requested: finishing messages in flight")
+            self.requestStop()
+        }
+        let done = summary
+        logger.notice("consumer stopped", metadata: [
+            "received": "\(done.received)", "inserted": "\(done.outcome.inserted)",
+            "duplicates": "\(done.outcome.duplicates)", "quarantined": "\(done.outcome.quarantined)",
+            "deleted": "\(done.deleted)", "delete_failures": "\(done.deleteFailures)",
+        ])
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    // MARK: receiving
+
+    private func receiveLoop(_ index: Int) async {
+        activeReceivers.add(1, ordering: .relaxed)
+        defer { activeReceivers.subtract(1, ordering: .relaxed) }
+        var backoff = Backoff()
+        let batch = configuration.receiveBatch
+        while !isStopping && !Task.isCancelled {
+            guard watcher.keys != nil else {
+                try? await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            guard buffer.reserve(batch) else {
+                try? await Task.sleep(for: .milliseconds(10))
+                continue
+            }
+            do {
+                let messages = try await sqs.receiveMessages(
+                    queueURL: configuration.queueURL,
+                    maxMessages: batch,
+                    waitTimeSeconds: configuration.waitTimeSeconds,
+                    visibilityTimeout: configuration.visibilityTimeout
+                )
+                buffer.add(messages, reserved: batch)
+                health.setQueue(true)
+                backoff.reset()
+                idleLoops.withLock { $0[index] = messages.isEmpty }
+                if !messages.isEmpty {
+                    PipelineMetrics.received.increment(by: messages.count)
+                    totals.withLock { $0.received += messages.count }
+                }
+            } catch {
+                buffer.add([], reserved: batch)
+                if Task.isCancelled { return }
+                health.setQueue(false)
+                let delay = backoff.next()
+                logger.warning("receive failed; retrying", metadata: [
+                    "error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: batches
+
+    private func batchLoop() async throws {
+        var lastDrainCheck = ContinuousClock.now - .seconds(10)
+        while true {
+            let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
+            let flush = isStopping || idle
+            let messages = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush)
+            if messages.isEmpty {
+                // Stop once no receive can still bring messages and all held ones are done.
+                if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { return }
+                if configuration.drain && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
+                    lastDrainCheck = ContinuousClock.now
+                    if await queueIsEmpty() {
+                        logger.info("queue drained")
+                        requestStop()
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            await process(messages)
+        }
+    }
+
+    /// Whether the queue holds nothing, visible or in flight anywhere.
+    private func queueIsEmpty() async -> Bool {
+        do {
+            let attributes = try await sqs.getQueueAttributes(
+                queueURL: configuration.queueURL,
+                names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )
+            logger.debug("drain check", metadata: [
+                "visible": "\(attributes["ApproximateNumberOfMessages"] ?? "?")",
+                "in_flight": "\(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "?")",
+            ])
+            return attributes["ApproximateNumberOfMessages"] == "0"
+                && attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+        } catch {
+            logger.debug("drain check failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Commits `messages` (retrying while the database is unreachable), then deletes them.
+    private func process(_ messages: [SQSMessage]) async {
+        let incoming = messages.map(Self.incoming)
+        let start = ContinuousClock.now
+        var backoff = Backoff()
+        var attemptsWhileStopping = 0
+        while true {
+            guard let keys = watcher.keys else {
+                // Not ready: hold the messages (their visibility is extended) until keys load.
+                try? await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            do {
+                let outcome = try await writer.writeIsolatingPoison(incoming, keys: keys)
+                health.setDatabase(true)
+                PipelineMetrics.record(outcome)
+                PipelineMetrics.batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                totals.withLock { $0.outcome.add(outcome) }
+                logger.debug("batch committed", metadata: [
+                    "messages": "\(messages.count)", "inserted": "\(outcome.inserted)",
+                    "duplicates": "\(outcome.duplicates)", "quarantined": "\(outcome.quarantined)",
+                ])
+                await delete(messages)
+                return
+            } catch {
+                health.setDatabase(false)
+                await writer.reset()
+                if isStopping {
+                    attemptsWhileStopping += 1
+                    if attemptsWhileStopping > 10 {
+                        logger.error("giving up on a batch at shutdown: its messages will be redelivered", metadata: [
+                            "messages": "\(messages.count)", "error": "\(error)",
+                        ])
+                        buffer.finish(messages.map(\.receiptHandle))
+                        return
+                    }
+                }
+                let delay = backoff.next()
+                logger.warning("database write failed; retrying", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func delete(_ messages: [SQSMessage]) async {
+        let chunks = stride(from: 0, to: messages.count, by: 10).map { Array(messages[$0..<min($0 + 10, messages.count)]) }
+        await withTaskGroup(of: (deleted: Int, failed: Int).self) { group in
+            for chunk in chunks {
+                group.addTask {
+                    let entries = chunk.enumerated().map { SQSReceiptEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle) }
+                    do {
+                        let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
+                        for failure in result.failed {
+                            let id = Int(failure.id).map { chunk[$0].messageID } ?? failure.id
+                            self.logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
+                                "message_id": "\(id)", "aws_code": "\(failure.code)",
+                            ])
+                        }
+                        return (result.successful.count, result.failed.count)
+                    } catch {
+                        self.logger.warning("delete batch failed; its messages will be redelivered and deduplicated", metadata: [
+                            "messages": "\(chunk.count)", "error": "\(error)",
+                        ])
+                        return (0, chunk.count)
+                    }
+                }
+            }
+            for await (deleted, failed) in group {
+                PipelineMetrics.deleted.increment(by: deleted)
+                PipelineMetrics.deleteFailures.increment(by: failed)
+                totals.withLock {
+                    $0.deleted += deleted
+                    $0.deleteFailures += failed
+                }
+            }
+        }
+        buffer.finish(messages.map(\.receiptHandle))
+    }
+
+    /// The pipeline's view of a received message.
+    public static func incoming(_ message: SQSMessage) -> IncomingMessage {
+        IncomingMessage(
+            messageID: message.messageID,
+            body: Array(message.body.utf8),
+            sentTimestampMilliseconds: message.sentTimestamp,
+            receiveCount: message.approximateReceiveCount,
+            quarantineReason: message.md5Mismatch ? "body does not match its MD5OfBody (corrupted in transit)" : nil
+        )
+    }
+
+    // MARK: background duties
+
+    private func extendVisibility() async {
+        let half = Duration.seconds(configuration.visibilityTimeout) / 2
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            let due = buffer.dueForExtension(olderThan: half)
+            guard !due.isEmpty else { continue }
+            for start in stride(from: 0, to: due.count, by: 10) {
+                let chunk = due[start..<min(start + 10, due.count)]
+                let entries = chunk.enumerated().map {
+                    SQSVisibilityEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle, visibilityTimeout: configuration.visibilityTimeout)
+                }
+                do {
+                    let result = try await sqs.changeMessageVisibilityBatch(queueURL: configuration.queueURL, entries: entries)
+                    PipelineMetrics.visibilityExtended.increment(by: result.successful.count)
+                } catch {
+                    logger.warning("visibility extension failed", metadata: ["messages": "\(entries.count)", "error": "\(error)"])
+                }
+            }
+            logger.debug("visibility extended", metadata: ["messages": "\(due.count)"])
+        }
+    }
+
+    private func watchKeys() async {
+        var lastError: String?
+        while !Task.isCancelled {
+            do {
+                try await watcher.refresh()
+                health.setDatabase(true)
+                if lastError != nil { logger.notice("active keys available again") }
+                lastError = nil
+            } catch {
+                let text = "\(error)"
+                if (error as? PostgresError)?.isConnectionError == true {
+                    health.setDatabase(false)
+                    await writer.reset()
+                }
+                if text != lastError { logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"]) }
+                lastError = text
+            }
+            try? await Task.sleep(for: watcher.keys == nil ? .seconds(1) : configuration.activePoll)
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CommandSupport
+import Settings
+import Logging
+import Pipeline
+import PIICrypto
+import ServiceLifecycle
+import SQS
+import UnixSignals
+
+extension ETLCommand {
+    /// `etl run [--drain]`: consume the queue until SIGTERM/SIGINT (or until it is empty).
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Consume the queue until SIGTERM/SIGINT; with --drain, until it is empty."
+        )
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var metrics: MetricsOptions
+
+        @Flag(help: "Exit 0 once the queue is empty.")
+        var drain = false
+
+        func run() async throws {
+            try await ErrorReporting.run(tool: "etl run") {
+                let settings = try common.loadSettings()
+                let logger = try common.bootstrapLogging(label: "etl", settings: settings)
+                let health = HealthState()
+                let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
+                defer { endpoint?.stop() }
+
+                let sqs = try SQSClientFactory.make(settings: settings, logger: logger)
+                defer { sqs.shutdown() }
+                let queueURL = try await SQSClientFactory.resolveQueueURL(settings: settings, client: sqs, logger: logger, waitForService: true)
+                let writer = BatchWriter(
+                    url: settings.databaseURL,
+                    dekMaxEncryptions: settings.dekMaxEncryptions,
+                    fallbackDate: Today.utc(),
+                    logger: logger
+                )
+                let watcher = ActiveKeysWatcher(
+                    loader: ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory)),
+                    writer: writer, health: health, logger: logger
+                )
+                let consumer = SQSConsumer(
+                    configuration: ConsumerConfiguration(settings: settings, queueURL: queueURL, drain: drain),
+                    sqs: sqs, writer: writer, watcher: watcher, health: health, logger: logger
+                )
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger
+                    )
+                )
+                try await group.run()
+                await writer.close()
+                if drain {
+                    let s = consumer.summary
+                    print("drained: \(s.received) received, \(s.outcome.inserted) rows inserted, \(s.outcome.duplicates) duplicates skipped, \(s.outcome.quarantined) quarantined, \(s.deleted) deleted, \(s.deleteFailures) delete failures")
+                }
+            }
+        }
+    }
+}
