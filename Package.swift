@@ -81,7 +81,9 @@ let package = Package(
         .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
-        .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresIntegrationTests", dependencies: [
+            "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SQSIntegrationTests", dependencies: ["SQS", "TestSupport"]),
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
             "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport",

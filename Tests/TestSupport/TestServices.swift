@@ -57,6 +57,7 @@ public enum TestServices {
 /// A required service is not configured (start it with `scripts/services.sh`).
 public struct MissingService: Error, CustomStringConvertible {
     public let variable: String
+    public init(variable: String) { self.variable = variable }
     public var description: String {
         "\(variable) is not set: start the services with scripts/with-services.sh (CI requires them)"
     }

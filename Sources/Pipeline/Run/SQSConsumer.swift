@@ -126,7 +126,7 @@ public final class SQSConsumer: Service, Sendable {
             if messages.isEmpty {
                 // Stop once no receive can still bring messages and all held ones are done.
                 if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { return }
-                if configuration.drain && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
+                if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
                     lastDrainCheck = ContinuousClock.now
                     if await queueIsEmpty() {
                         logger.info("queue drained")
