@@ -33,6 +33,7 @@ public struct FetchDESettings: Sendable {
     public var waitTimeSeconds: Int
     public var visibilityTimeout: Int
     public var batchSize: Int
+    public var ingestBatchSize: Int
     public var batchMaxWaitMilliseconds: Int
     public var maxInFlight: Int
     public var dekMaxEncryptions: Int
@@ -75,6 +76,7 @@ public struct FetchDESettings: Sendable {
         waitTimeSeconds = try number("etl.wait_time_seconds", default: 5, range: 0...20)
         visibilityTimeout = try number("etl.visibility_timeout", default: 60, range: 2...43_200)
         batchSize = try number("etl.batch_size", default: 500, range: 1...100_000)
+        ingestBatchSize = try number("etl.ingest_batch_size", default: 5000, range: 1...100_000)
         batchMaxWaitMilliseconds = try number("etl.batch_max_wait_ms", default: 200, range: 1...60_000)
         maxInFlight = try number("etl.max_in_flight", default: 2000, range: 10...1_000_000)
         dekMaxEncryptions = try number("etl.dek_max_encryptions", default: 1_000_000, range: 1...1 << 31)

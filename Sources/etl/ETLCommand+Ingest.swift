@@ -41,7 +41,7 @@ extension ETLCommand {
                 let versions = try await connection.withSession { try loader.readVersions($0) }
                 let keys = try loader.load(versions)
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
-                let summary = try await FileIngest(writer: writer, keys: keys, batchSize: settings.batchSize, logger: logger)
+                let summary = try await FileIngest(writer: writer, keys: keys, batchSize: settings.ingestBatchSize, logger: logger)
                     .run(path: file) { progress.update($0) }
                 progress.finish()
                 await writer.close()

@@ -52,26 +52,38 @@ public struct FileIngest: Sendable {
         var summary = RunSummary()
         var batch: [IncomingMessage] = []
         batch.reserveCapacity(batchSize)
-        while let (number, bytes) = try reader.next() {
-            batch.append(IncomingMessage(messageID: Self.messageID(line: number, bytes: bytes), body: Array(bytes)))
-            if batch.count == batchSize {
-                try await commit(&batch, into: &summary)
-                progress(summary)
+        // Batch N+1 is read and transformed while batch N commits.
+        var inFlight: (messages: [IncomingMessage], commit: Task<BatchOutcome, any Error>)?
+        func finishInFlight() async throws {
+            guard let (messages, commit) = inFlight else { return }
+            inFlight = nil
+            let outcome: BatchOutcome
+            do {
+                outcome = try await commit.value
+            } catch {
+                // Rejected as a whole: again message by message, quarantining what fails.
+                outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
             }
-        }
-        if !batch.isEmpty {
-            try await commit(&batch, into: &summary)
+            PipelineMetrics.received.increment(by: messages.count)
+            PipelineMetrics.record(outcome)
+            summary.received += messages.count
+            summary.outcome.add(outcome)
             progress(summary)
         }
+        func submit() async throws {
+            let messages = batch
+            batch.removeAll(keepingCapacity: true)
+            let prepared = try await writer.prepare(messages, keys: keys)
+            try await finishInFlight()
+            let writer = self.writer
+            inFlight = (messages, Task { try await writer.commit(prepared) })
+        }
+        while let (number, bytes) = try reader.next() {
+            batch.append(IncomingMessage(messageID: Self.messageID(line: number, bytes: bytes), body: Array(bytes)))
+            if batch.count == batchSize { try await submit() }
+        }
+        if !batch.isEmpty { try await submit() }
+        try await finishInFlight()
         return summary
-    }
-
-    private func commit(_ batch: inout [IncomingMessage], into summary: inout RunSummary) async throws {
-        let outcome = try await writer.writeIsolatingPoison(batch, keys: keys)
-        PipelineMetrics.received.increment(by: batch.count)
-        PipelineMetrics.record(outcome)
-        summary.received += batch.count
-        summary.outcome.add(outcome)
-        batch.removeAll(keepingCapacity: true)
     }
 }

@@ -21,6 +21,12 @@ enum StagingSQL {
         COPY etl_stage_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version) FROM STDIN
         """
+    /// The fast path: straight into the table. Fails as a whole (23505) when any MessageId
+    /// is already there, and the batch then takes the staging path.
+    static let copyLoginsDirect = """
+        COPY user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
+            app_version, app_version_raw, create_date, token_key_version) FROM STDIN
+        """
     static let insertLogins = """
         INSERT INTO user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version)
@@ -29,6 +35,9 @@ enum StagingSQL {
         FROM etl_stage_logins
         ON CONFLICT (message_id) DO NOTHING
         """
+    static let copyVaultDirect = "COPY pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
+    /// Whether any value was forgotten: then every vault insert goes through the filter.
+    static let anyForgotten = "SELECT EXISTS (SELECT 1 FROM vault_forgotten)"
     static let copyVault = "COPY etl_stage_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// A forgotten value is never stored again (crypto-shredding is for good).
     static let insertVault = """
