@@ -1,0 +1,64 @@
+import Logging
+import Postgres
+
+/// What `vault forget` did.
+public struct ForgetResult: Sendable, Equatable {
+    public let token: String
+    /// The fields whose entries were deleted now (empty when it was already forgotten).
+    public let fields: [String]
+    public var alreadyForgotten: Bool { fields.isEmpty }
+}
+
+/// `vault forget` (SPEC §5): crypto-shredding of one token's vault entries. In one
+/// transaction: the audit row, the DELETE from `pii_vault`, the marker in `vault_forgotten`.
+/// The token itself stays in `user_logins`, so analytics keep their joins.
+public struct Forgetter: Sendable {
+    public var environment: VaultEnvironment
+
+    public init(environment: VaultEnvironment) { self.environment = environment }
+
+    public func forget(token raw: String, reason rawReason: String?) async throws -> ForgetResult {
+        let token = VaultToken.normalize(raw)
+        let reason = rawReason?.trimmingSpaces() ?? ""
+        guard !reason.isEmpty else {
+            await VaultDenials.recordBestEffort(environment, action: "forget", detail: "missing reason; \(token ?? "malformed token")")
+            throw VaultError.reasonRequired
+        }
+        guard let token else { throw VaultError(.dataError, VaultToken.describeMalformed(raw)) }
+
+        let result = try await VaultDatabase.withSession(environment) { session -> ForgetResult in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "forget", reason: reason, detail: token)
+            do {
+                return try session.transaction {
+                    let entries = try session.execute(
+                        "SELECT field FROM pii_vault WHERE token = $1 ORDER BY field FOR UPDATE", [.text(token)]
+                    )
+                    let fields = entries.rows.compactMap { $0["field"].string }
+                    if fields.isEmpty {
+                        let earlier = try session.execute(
+                            "SELECT 1 FROM vault_forgotten WHERE token = $1 LIMIT 1", [.text(token)]
+                        )
+                        guard earlier.count > 0 else { throw VaultError(.dataError, "unknown token \(token)") }
+                        try AuditLog.append(session, action: "forget", outcome: "already-forgotten", reason: reason, detail: token)
+                        return ForgetResult(token: token, fields: [])
+                    }
+                    try AuditLog.append(session, action: "forget", outcome: "forgotten", reason: reason, detail: token)
+                    try session.execute("DELETE FROM pii_vault WHERE token = $1", [.text(token)])
+                    for field in fields {
+                        try session.execute(
+                            "INSERT INTO vault_forgotten (field, token) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            [.text(field), .text(token)]
+                        )
+                    }
+                    return ForgetResult(token: token, fields: fields)
+                }
+            } catch where VaultDatabase.isDenial(error) {
+                AuditLog.recordDenial(session, action: "forget", reason: reason, detail: "\(VaultDenials.cause(error)); \(token)")
+                throw error
+            }
+        }
+        environment.logger.debug("token forgotten", metadata: ["token": "\(token)", "entries": "\(result.fields.count)"])
+        return result
+    }
+}

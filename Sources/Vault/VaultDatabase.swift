@@ -1,0 +1,70 @@
+import Logging
+import PIICrypto
+import Postgres
+import Schema
+
+/// Connecting the vault's session: schema present, then `SET ROLE vault_admin` (SPEC §4).
+enum VaultDatabase {
+    static let applicationName = "fetchde-vault"
+
+    /// Connects, runs `body` on the connection's session and closes the connection, also
+    /// when `body` throws.
+    static func withSession<T: Sendable>(
+        _ environment: VaultEnvironment, _ body: @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            url: environment.databaseURL, applicationName: applicationName, logger: environment.logger
+        )
+        do {
+            let value = try await connection.withSession(body)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Throws ``VaultError/schemaMissing`` unless the migrated schema is there. Needs no
+    /// privilege on any table, so it runs before `SET ROLE`.
+    static func requireSchema(_ session: PostgresSession) throws {
+        let result = try session.execute(
+            """
+            SELECT to_regclass('vault_audit') IS NOT NULL
+               AND to_regclass('pii_vault') IS NOT NULL
+               AND to_regclass('vault_data_keys') IS NOT NULL
+               AND to_regclass('vault_forgotten') IS NOT NULL
+               AND to_regclass('vault_active') IS NOT NULL
+               AND to_regprocedure('fetchde_audit_denied(text,text,text)') IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vault_admin') AS ready
+            """
+        )
+        guard result.rows.first?["ready"].bool == true else { throw VaultError.schemaMissing }
+    }
+
+    /// `SET ROLE vault_admin`. A login that is not a member leaves a denial in the audit log
+    /// and gets a not-authorized error naming the fix.
+    static func assumeVaultAdmin(_ session: PostgresSession, action: String, reason: String, detail: String) throws {
+        do {
+            try DatabaseRole.vaultAdmin.assume(in: session)
+        } catch let error as PostgresError where error.isPermissionDenied {
+            AuditLog.recordDenial(session, action: action, reason: reason, detail: "cannot SET ROLE vault_admin; \(detail)")
+            let login = (try? session.execute("SELECT session_user AS login").rows.first?["login"].string) ?? nil
+            throw VaultError(
+                .notAuthorized,
+                "database login \(login ?? "(unknown)") may not act as vault_admin (GRANT vault_admin TO it)"
+            )
+        }
+    }
+
+    /// Whether `error` is a refusal that belongs in the audit log as a denial.
+    static func isDenial(_ error: any Error) -> Bool {
+        switch error {
+        case let error as VaultError: return error.kind == .notAuthorized
+        case let error as KeyFileError: return error.kind != .alreadyExists
+        case let error as CryptoError: return error.code == .wrongPassphrase
+        case let error as PostgresError: return error.isPermissionDenied
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import PIICrypto
+import Postgres
+import VaultFormat
+
+/// What `vault init` created.
+public struct InitResult: Sendable, Equatable {
+    public let tokenKeyVersion: Int
+    public let vaultKeyVersion: Int
+    /// Paths of the key files written.
+    public let files: [String]
+    public let passphraseProtected: Bool
+}
+
+/// `vault init` (SPEC §5): token root key v1 and vault key pair v1 in the keys directory,
+/// registered in the database with v1/v1 active, audited. Never overwrites a key file and
+/// never re-initializes a database that already has keys (both: ``VaultError/Kind/cannotCreate``).
+public struct VaultInitializer: Sendable {
+    public var environment: VaultEnvironment
+
+    public init(environment: VaultEnvironment) { self.environment = environment }
+
+    static let version = 1
+
+    public func initialize() async throws -> InitResult {
+        let directory = environment.keys
+        let version = Self.version
+        let paths = [
+            directory.tokenKeyPath(version: version), directory.vaultPrivateKeyPath(version: version),
+            directory.vaultPublicKeyPath(version: version),
+        ]
+        for path in paths where FileManager.default.fileExists(atPath: path) {
+            throw VaultError(.cannotCreate, "\(path) already exists: vault init never overwrites keys (use vault rotate for new versions)")
+        }
+
+        let environment = self.environment
+        let result = try await VaultDatabase.withSession(environment) { session -> InitResult in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "init", reason: "", detail: "")
+            let registered = try session.execute(
+                "SELECT (SELECT count(*) FROM token_keys) + (SELECT count(*) FROM vault_keys) AS n"
+            )
+            guard (registered.rows.first?["n"].int ?? 0) == 0 else {
+                throw VaultError(.cannotCreate, "the database already has keys registered: vault init runs once per database (vault status shows them)")
+            }
+            // Asked only now, so nobody types a passphrase for an init that cannot happen.
+            let passphrase = try environment.passphrase.forNewKey()
+            try Self.ensureDirectory(environment.keysDirectory)
+
+            let rootKey = SecureBytes.random(count: 32)
+            let pair = X25519PrivateKey()
+            var written: [String] = []
+            do {
+                try session.transaction {
+                    try session.execute(
+                        "INSERT INTO token_keys (version, key_check) VALUES ($1, $2)",
+                        [.int(Int64(version)), .text(VaultFormat.tokenKeyCheck(rootKey))]
+                    )
+                    try session.execute(
+                        "INSERT INTO vault_keys (version, public_key) VALUES ($1, $2)",
+                        [.int(Int64(version)), .bytea(pair.publicKey.rawRepresentation)]
+                    )
+                    try session.execute(
+                        "INSERT INTO vault_active (singleton, token_key_version, vault_key_version) VALUES (true, $1, $1)",
+                        [.int(Int64(version))]
+                    )
+                    try AuditLog.append(
+                        session, action: "init", outcome: "ok", reason: "",
+                        detail: "token key v\(version), vault key v\(version)\(passphrase == nil ? ", private key not passphrase-protected" : "")"
+                    )
+                    // Files last, inside the transaction: if either write fails nothing is
+                    // registered; if COMMIT fails the files are removed below.
+                    try directory.writeTokenKey(rootKey, version: version)
+                    written.append(paths[0])
+                    try directory.writeVaultKeyPair(pair, version: version, passphrase: passphrase)
+                    written.append(contentsOf: paths[1...])
+                }
+            } catch {
+                for path in written { try? FileManager.default.removeItem(atPath: path) }
+                throw error
+            }
+            return InitResult(tokenKeyVersion: version, vaultKeyVersion: version, files: paths, passphraseProtected: passphrase != nil)
+        }
+        environment.logger.debug("vault initialized", metadata: [
+            "token_key_version": "\(result.tokenKeyVersion)", "vault_key_version": "\(result.vaultKeyVersion)",
+        ])
+        return result
+    }
+
+    /// Creates the keys directory (mode 0700) when it does not exist yet.
+    static func ensureDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw VaultError(.cannotCreate, "keys directory \(path) is not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw VaultError(.cannotCreate, "cannot create keys directory \(path)")
+        }
+    }
+}

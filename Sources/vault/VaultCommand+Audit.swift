@@ -1,0 +1,166 @@
+import ArgumentParser
+import CommandSupport
+import Foundation
+import Synchronization
+import Vault
+
+extension VaultCommand {
+    /// `vault audit`: list the audit log or verify its hash chain.
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the audit log, or --verify its hash chain (exit 65 naming the first broken seq).",
+            discussion: """
+                Lines: seq, time (UTC), actor, action, outcome, reason, detail, tab-separated; \
+                long details are shortened (--json has them whole).
+                """
+        )
+
+        @OptionGroup var common: CommonOptions
+
+        @Flag(help: "Recompute the hash chain instead of listing.")
+        var verify = false
+
+        @Flag(help: "JSON output.")
+        var json = false
+
+        func run() async throws {
+            try await ErrorReporting.run(tool: "vault") {
+                let reader = AuditReader(environment: try common.vaultEnvironment())
+                if verify {
+                    try await runVerify(reader)
+                } else {
+                    try await list(reader)
+                }
+            }
+        }
+
+        private func runVerify(_ reader: AuditReader) async throws {
+            let verifier = try await reader.verify()
+            let head = verifier.head.map { String(format: "%02x", $0) }.joined()
+            if json {
+                try Console.json(VerifyReport(
+                    ok: verifier.failure == nil, rows: verifier.checked, head: head,
+                    brokenSeq: verifier.failure?.seq, problem: verifier.failure?.problem
+                ))
+            }
+            if let failure = verifier.failure {
+                throw CommandError(.dataError, failure.description)
+            }
+            if !json {
+                Console.out("audit chain intact: \(verifier.checked) rows, head seq \(verifier.checked) hash \(head)\n")
+            }
+        }
+
+        private func list(_ reader: AuditReader) async throws {
+            let json = self.json
+            let first = FirstFlag()
+            if json { Console.out("[") }
+            try await reader.forEachPage { rows in
+                var text = ""
+                for row in rows {
+                    if json {
+                        let line = (try? Self.encoder.encode(AuditEntry(row))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                        text += (first.take() ? "\n" : ",\n") + line
+                    } else {
+                        text += Self.line(row)
+                    }
+                }
+                Console.out(text)
+            }
+            if json { Console.out("\n]\n") }
+        }
+
+        static let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }()
+
+        static func line(_ row: AuditRecord) -> String {
+            let fields = [
+                String(row.seq), AuditEntry.time(row.atMicros), row.actor, row.action, row.outcome,
+                row.reason, shortened(row.detail),
+            ]
+            return fields.map(escaped).joined(separator: "\t") + "\n"
+        }
+
+        /// Tabs and line breaks would break the one-row-per-line format.
+        static func escaped(_ text: String) -> String {
+            guard text.contains(where: { $0 == "\t" || $0.isNewline || $0 == "\\" }) else { return text }
+            var out = ""
+            for character in text {
+                switch character {
+                case "\t": out += "\\t"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\\": out += "\\\\"
+                default: out.append(character)
+                }
+            }
+            return out
+        }
+
+        static func shortened(_ detail: String) -> String {
+            guard detail.count > 160 else { return detail }
+            let commas = detail.reduce(0) { $1 == "," ? $0 + 1 : $0 }
+            return String(detail.prefix(140)) + "… (\(commas + 1) items, \(detail.utf8.count) bytes)"
+        }
+    }
+}
+
+/// One audit row in `vault audit --json`.
+struct AuditEntry: Encodable {
+    let seq: Int64
+    let at: String
+    let atMicros: Int64
+    let actor: String
+    let action: String
+    let outcome: String
+    let reason: String
+    let detail: String
+    let prevHash: String
+    let rowHash: String
+
+    init(_ row: AuditRecord) {
+        seq = row.seq
+        at = Self.time(row.atMicros)
+        atMicros = row.atMicros
+        actor = row.actor
+        action = row.action
+        outcome = row.outcome
+        reason = row.reason
+        detail = row.detail
+        prevHash = row.prevHash.map { String(format: "%02x", $0) }.joined()
+        rowHash = row.rowHash.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// ISO 8601, UTC, microseconds: `2025-01-31T12:34:56.123456Z`.
+    static func time(_ micros: Int64) -> String {
+        let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        var whole = time_t(fraction < 0 ? seconds - 1 : seconds)
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
+            fraction < 0 ? fraction + 1_000_000 : fraction
+        )
+    }
+}
+
+/// `vault audit --verify --json`.
+struct VerifyReport: Encodable {
+    let ok: Bool
+    let rows: Int64
+    let head: String
+    let brokenSeq: Int64?
+    let problem: String?
+}
+
+/// True exactly once; the JSON array's first element has no leading comma. Used only from the
+/// connection's thread, one page after another; the lock makes that explicit.
+final class FirstFlag: Sendable {
+    private let state = Mutex(true)
+    func take() -> Bool { state.withLock { value in defer { value = false }; return value } }
+}

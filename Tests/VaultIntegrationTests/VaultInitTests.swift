@@ -1,0 +1,112 @@
+import Foundation
+import PIICrypto
+import Postgres
+import TestSupport
+import Testing
+import Vault
+import VaultFormat
+
+@Suite("vault init", .enabled(if: TestServices.postgresEnabled))
+struct VaultInitTests {
+    @Test("creates token key v1 and vault key pair v1 (0600, protected) and registers them active")
+    func createsAndRegisters() async throws {
+        let fixture = try await VaultFixture.make()
+        defer { Task { await fixture.drop() } }
+        let keys = fixture.keys
+        #expect(try mode(keys.tokenKeyPath(version: 1)) == 0o600)
+        #expect(try mode(keys.vaultPrivateKeyPath(version: 1)) == 0o600)
+        #expect(try keys.isPrivateKeyEncrypted(version: 1))
+        let rootKey = try keys.readTokenKey(version: 1)
+        let privateKey = try keys.readVaultPrivateKey(version: 1, passphrase: VaultFixture.passphrase)
+
+        let registered = try await fixture.withSuperuser { session in
+            let token = try session.execute("SELECT version, key_check FROM token_keys").rows
+            let vault = try session.execute("SELECT version, public_key FROM vault_keys").rows
+            let active = try session.execute("SELECT token_key_version, vault_key_version FROM vault_active").rows
+            return (token.count, token.first?["key_check"].string, vault.count, vault.first?["public_key"].bytes,
+                    active.first?["token_key_version"].int, active.first?["vault_key_version"].int)
+        }
+        #expect(registered.0 == 1)
+        #expect(registered.1 == VaultFormat.tokenKeyCheck(rootKey))
+        #expect(registered.2 == 1)
+        #expect(registered.3 == privateKey.publicKey.rawRepresentation)
+        #expect(registered.4 == 1 && registered.5 == 1)
+        let audit = try await fixture.auditRows()
+        #expect(audit.map(\.action) == ["init"])
+    }
+
+    @Test("refuses to overwrite existing key files: exit 73, files untouched, database untouched")
+    func refusesOverwrite() async throws {
+        let fixture = try await VaultFixture.make()
+        defer { Task { await fixture.drop() } }
+        let before = FileManager.default.contents(atPath: fixture.keys.tokenKeyPath(version: 1))
+        let again = try await fixture.vault(["init"])
+        #expect(again.status == 73, "\(again)")
+        #expect(again.stderrLines.count == 1 && again.stderr.contains("already exists"), "\(again)")
+        #expect(FileManager.default.contents(atPath: fixture.keys.tokenKeyPath(version: 1)) == before)
+        #expect(try await fixture.scalar("SELECT count(*) FROM token_keys") == 1)
+    }
+
+    @Test("refuses a database that already has keys, even with an empty keys directory: exit 73")
+    func refusesSecondDatabaseInit() async throws {
+        let fixture = try await VaultFixture.make()
+        defer { Task { await fixture.drop() } }
+        let otherKeys = fixture.root + "/other-keys"
+        let result = try await fixture.vault(["init"], environment: ["KEYS_DIR": otherKeys])
+        #expect(result.status == 73, "\(result)")
+        #expect(result.stderr.contains("already has keys registered"), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: otherKeys + "/token-v1.key"))
+    }
+
+    @Test("--no-passphrase writes an unprotected key; --passphrase-file protects it with the file's passphrase")
+    func passphraseSources() async throws {
+        let plain = try await VaultFixture.make(passphrase: nil)
+        defer { Task { await plain.drop() } }
+        #expect(try plain.keys.isPrivateKeyEncrypted(version: 1) == false)
+
+        let fixture = try await VaultFixture.make(initialize: false)
+        defer { Task { await fixture.drop() } }
+        let file = fixture.root + "/pass"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("from a file\n".utf8), attributes: [.posixPermissions: 0o600])
+        let result = try await fixture.vault(["init", "--passphrase-file", file], passphrase: .none)
+        #expect(result.status == 0, "\(result)")
+        #expect(try fixture.keys.isPrivateKeyEncrypted(version: 1))
+        _ = try fixture.keys.readVaultPrivateKey(version: 1, passphrase: "from a file")
+    }
+
+    @Test("without any passphrase source and no terminal: usage error 64, nothing created")
+    func noPassphraseSource() async throws {
+        let fixture = try await VaultFixture.make(initialize: false)
+        defer { Task { await fixture.drop() } }
+        let result = try await fixture.vault(["init"], passphrase: .none)
+        #expect(result.status == 64, "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.keys.tokenKeyPath(version: 1)))
+        #expect(try await fixture.scalar("SELECT count(*) FROM token_keys") == 0)
+    }
+
+    @Test("schema missing: one line saying to run etl migrate first, exit 69, no key files")
+    func schemaMissing() async throws {
+        let fixture = try await VaultFixture.make(migrate: false, initialize: false)
+        defer { Task { await fixture.drop() } }
+        for arguments in [["init"], ["status"], ["audit"], ["reveal", VaultSeeder.unknownToken(), "--reason", "r"]] {
+            let result = try await fixture.vault(arguments)
+            #expect(result.status == 69, "\(arguments): \(result)")
+            #expect(result.stderrLines == ["vault: the database has no FetchDE vault schema: run etl migrate first"], "\(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.keys.tokenKeyPath(version: 1)))
+    }
+
+    @Test("database unreachable: exit 69 with one line")
+    func databaseUnavailable() async throws {
+        let fixture = try await VaultFixture.make(initialize: false)
+        defer { Task { await fixture.drop() } }
+        let result = try await fixture.vault(["status"], url: "postgresql://postgres@127.0.0.1:1/nothing")
+        #expect(result.status == 69, "\(result)")
+        #expect(result.stderrLines.count == 1, "\(result)")
+    }
+
+    private func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return ((attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1) & 0o777
+    }
+}
