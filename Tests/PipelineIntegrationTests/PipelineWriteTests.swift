@@ -124,7 +124,7 @@ struct PipelineWriteTests {
         try await database.query("INSERT INTO user_logins VALUES ('old', 'ios', 'x', 'y', 'US', 2, '2022-01-01')")
         let connection = try await database.connect()
         let applied = try await Migrator.migrate(connection, logger: .test)
-        #expect(applied == [1, 2, 3])
+        #expect(applied == Migrator.all.map(\.version))
         #expect(try await Migrator.migrate(connection, logger: .test) == [])
         await connection.close()
         #expect(try await database.scalar("SELECT count(*) FROM user_logins WHERE user_id = 'old' AND app_version = 2") == 1)

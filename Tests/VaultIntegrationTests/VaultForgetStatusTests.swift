@@ -1,6 +1,7 @@
 import Foundation
 import PIICrypto
 import Postgres
+import Schema
 import TestSupport
 import Testing
 import Vault
@@ -51,7 +52,7 @@ struct VaultForgetStatusTests {
         let json = try await fixture.vault(["status", "--json"])
         #expect(json.status == 0, "\(json)")
         let status = try JSONDecoder().decode(VaultStatus.self, from: Data(json.stdout.utf8))
-        #expect(status.schemaVersion == 3)
+        #expect(status.schemaVersion == Migrator.latestVersion)
         #expect(status.activeTokenKeyVersion == 1 && status.activeVaultKeyVersion == 1)
         #expect(status.tokenKeys == [.init(version: 1, vaultEntries: 10, userLoginRows: 10, keyFilePresent: true)])
         #expect(status.vaultKeys == [.init(version: 1, dataKeys: 3, privateKeyPresent: true)])
