@@ -9,6 +9,10 @@ cd "$ROOT"
 # shellcheck source=lib/install-deps.sh
 . scripts/lib/install-deps.sh
 
+echo "==> packaging check (docker-compose.yml, Dockerfile)"
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+python3 scripts/check-packaging.py
+
 echo "==> building (debug, all targets)"
 swift build --build-tests
 echo "==> running all tests against local PostgreSQL and moto_server"
