@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The pipeline's benchmarks (figures, not pass/fail), in one run on local services:
+#  1. end-to-end: N messages through the SQS endpoint into PostgreSQL with `etl run` vs a pure
+#     boto3 receive+delete drain of the same endpoint (its ceiling), the same paced producer
+#     keeping the queue shallow (moto slows down with depth); plus etl's CPU seconds per
+#     1,000 messages and its peak RSS;
+#  2. `etl ingest` of INGEST_N generated messages vs psql COPY of the same rows, precomputed,
+#     into the same schema with the same indexes.
+#
+#   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -z "${AWS_ENDPOINT_URL:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
+    exec "$ROOT/scripts/with-services.sh" "$0" "$@"
+fi
+N="${N:-2000}"
+INGEST_N="${INGEST_N:-1000000}"
+K="${K:-4}"
+PY="$ROOT/scripts/bench_sqs_boto3.py"
+cd "$ROOT"
+swift build -c release --product etl >&2
+swift build -c release --product vault >&2
+BIN="$(swift build -c release --show-bin-path)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/fetchde-bench.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning ETL_WAIT_TIME_SECONDS=1 ETL_RECEIVE_LOOPS="$K"
+BASE_URL="$DATABASE_URL"
+db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE $1"; echo "${BASE_URL%/*}/$1"; }
+export DATABASE_URL VAULT_DATABASE_URL
+DATABASE_URL="$(db bench_e2e)"; VAULT_DATABASE_URL="$DATABASE_URL"
+"$BIN/etl" migrate >/dev/null
+"$BIN/vault" init --no-passphrase >/dev/null
+
+echo "== 1. end to end through the SQS endpoint: N=$N, K=$K receive loops"
+queue="$(python3 "$PY" create-queue "bench-boto3-$$")"
+python3 "$PY" produce --queue-url "$queue" --messages "$N" --max-depth 50 --threads 3 &
+ceiling="$(python3 "$PY" drain --queue-url "$queue" --messages "$N" --loops "$K" --tsv | awk -F'\t' '$1 == "msgs_per_second" { print $2 }')"
+wait
+queue="$(python3 "$PY" create-queue "bench-etl-$$")"
+start=$(date +%s.%N)
+python3 "$PY" produce --queue-url "$queue" --messages "$N" --max-depth 50 --threads 3 &
+producer=$!
+SQS_QUEUE_URL="$queue" /usr/bin/time -f "%U %S %M" -o "$WORK/time" "$BIN/etl" run &
+etl=$!
+until [ "$(psql -X -At -d "$DATABASE_URL" -c 'SELECT count(*) FROM user_logins')" -ge "$N" ]; do sleep 0.05; done
+end=$(date +%s.%N)
+wait "$producer"
+kill -TERM "$etl"; wait "$etl" || true
+read -r user sys rss < "$WORK/time"
+python3 - "$N" "$start" "$end" "$ceiling" "$user" "$sys" "$rss" <<'PY'
+import sys
+n, start, end, ceiling, user, sys_, rss = sys.argv[1:]
+rate = int(n) / (float(end) - float(start))
+print(f"  boto3 receive+delete drain (ceiling): {float(ceiling):8.1f} msgs/s")
+print(f"  etl run (SQS -> PostgreSQL):          {rate:8.1f} msgs/s   ratio {rate / float(ceiling):.2f} (target >= 0.9)")
+print(f"  etl CPU: {(float(user) + float(sys_)) / int(n) * 1000:.3f} s per 1,000 messages; peak RSS {int(rss) / 1024:.1f} MB (target < 100 MB)")
+PY
+
+echo "== 2. etl ingest of $INGEST_N messages vs psql COPY of the same rows"
+"$BIN/etl" demo-messages --count "$INGEST_N" --malformed-every 0 > "$WORK/messages.jsonl"
+DATABASE_URL="$(db bench_ingest)"; VAULT_DATABASE_URL="$DATABASE_URL"
+rm -rf "$KEYS_DIR"
+"$BIN/etl" migrate >/dev/null
+"$BIN/vault" init --no-passphrase >/dev/null
+/usr/bin/time -f "%e %U %S %M" -o "$WORK/ingest-time" "$BIN/etl" ingest "$WORK/messages.jsonl"
+COLS="message_id, user_id, device_type, masked_ip, masked_device_id, locale, app_version, app_version_raw, create_date, token_key_version"
+psql -X -q -d "$DATABASE_URL" -c "\\copy (SELECT $COLS FROM user_logins) TO '$WORK/rows.tsv'"
+COPY_URL="$(db bench_copy)"
+DATABASE_URL="$COPY_URL" "$BIN/etl" migrate >/dev/null
+copy_start=$(date +%s.%N)
+psql -X -q -d "$COPY_URL" -c "\\copy user_logins ($COLS) FROM '$WORK/rows.tsv'"
+copy_end=$(date +%s.%N)
+read -r elapsed iuser isys irss < "$WORK/ingest-time"
+python3 - "$INGEST_N" "$elapsed" "$copy_start" "$copy_end" "$iuser" "$isys" "$irss" <<'PY'
+import sys
+n, elapsed, cs, ce, user, sys_, rss = sys.argv[1:]
+n = int(n); ingest = n / float(elapsed); copy = n / (float(ce) - float(cs))
+print(f"  etl ingest: {ingest:10.0f} rows/s ({float(elapsed):.1f} s; etl CPU {float(user) + float(sys_):.1f} s, peak RSS {int(rss) / 1024:.1f} MB)")
+print(f"  psql COPY:  {copy:10.0f} rows/s ({float(ce) - float(cs):.1f} s)")
+print(f"  ratio {ingest / copy:.2f} (target >= 0.5)")
+PY
