@@ -54,3 +54,8 @@ enum Hex {
         return true
     }
 }
+
+/// Lowercase hex of `bytes` (ids, check values, fingerprints).
+public func lowercaseHex(_ bytes: some Collection<UInt8>) -> String {
+    Hex.encode(Array(bytes))
+}

@@ -27,12 +27,7 @@ public enum VaultFormat {
     /// `etl` host can tell that the key file it loaded is the registered version. It is a MAC
     /// of a constant, so it reveals nothing about the key.
     public static func tokenKeyCheck(_ rootKey: SecureBytes) -> String {
-        let mac = rootKey.withUnsafeBytes { key in
-            HMACSHA256.authenticationCode(key: Array(key), message: Array("fetchde/token-key-check/v1".utf8))
-        }
-        return mac.prefix(16).map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]], as: UTF8.self)
-        }.joined()
+        let mac = HMACSHA256.authenticationCode(key: rootKey, message: Array("fetchde/token-key-check/v1".utf8))
+        return lowercaseHex(mac.prefix(16))
     }
 }

@@ -26,14 +26,7 @@ public struct FileIngest: Sendable {
     public static func messageID(line number: Int, bytes: some Collection<UInt8>) -> String {
         var input = Array("\(number)\n".utf8)
         input.append(contentsOf: bytes)
-        let digest = SHA256.hash(input)
-        let hex = Array("0123456789abcdef".utf8)
-        var out = Array("file:".utf8)
-        for byte in digest.prefix(20) {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "file:" + lowercaseHex(SHA256.hash(input).prefix(20))
     }
 
     /// Ingests `path` (`-` for standard input); `progress` is called after each batch.

@@ -19,15 +19,16 @@ public struct DataKey: Sendable {
             throw PipelineError(.notInitialized, "vault_data_keys has no id sequence: run `etl migrate`")
         }
         let key = SecureBytes.random(count: 32)
-        let sealed = try key.withUnsafeBytes { plaintext in
-            try HPKE.seal(
-                recipient: keys.vaultPublicKey,
-                info: VaultFormat.dekInfo,
-                aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: keys.vaultKeyVersion),
-                plaintext: Array(plaintext),
-                aead: .aes256GCM
-            )
-        }
+        // HPKE takes [UInt8]: the temporary copy of the DEK is zeroed as soon as it is sealed.
+        var plaintext = key.withUnsafeBytes { Array($0) }
+        defer { plaintext.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        let sealed = try HPKE.seal(
+            recipient: keys.vaultPublicKey,
+            info: VaultFormat.dekInfo,
+            aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: keys.vaultKeyVersion),
+            plaintext: plaintext,
+            aead: .aes256GCM
+        )
         try session.execute(
             """
             INSERT INTO vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key)
