@@ -167,7 +167,12 @@ public final class SQSConsumer: Service, Sendable {
         var attemptsWhileStopping = 0
         while true {
             guard let keys = watcher.keys else {
-                // Not ready: hold the messages (their visibility is extended) until keys load.
+                // Not ready: hold the messages (their visibility is extended) until keys load;
+                // at shutdown, leave them undeleted: SQS redelivers them.
+                if isStopping {
+                    buffer.finish(messages.map(\.receiptHandle))
+                    return
+                }
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
