@@ -1,0 +1,301 @@
+import Foundation
+import Logging
+import PIICrypto
+import Postgres
+import VaultFormat
+
+/// What `vault rotate --encryption` did.
+public struct EncryptionRotationResult: Sendable, Equatable {
+    /// The vault key version active before the rotation.
+    public let previousVersion: Int
+    /// The new active vault key version.
+    public let vaultKeyVersion: Int
+    /// Paths of the key files written.
+    public let files: [String]
+    public let passphraseProtected: Bool
+}
+
+/// `vault rotate --encryption` (SPEC §4, §5): a new vault key pair, version one above every
+/// version on disk or in the database, becomes the active one. Key files (never overwritten),
+/// `vault_keys`, `vault_active` and the audit row change together: if the transaction fails
+/// the files are removed. Running `etl` processes see the new public key in `vault_active`
+/// and seal their next DEK to it; existing DEKs stay on their version until `vault rewrap`.
+public struct EncryptionKeyRotator: Sendable {
+    public var environment: VaultEnvironment
+
+    public init(environment: VaultEnvironment) { self.environment = environment }
+
+    public func rotate() async throws -> EncryptionRotationResult {
+        let environment = self.environment
+        let result = try await VaultDatabase.withSession(environment) { session -> EncryptionRotationResult in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "rotate_encryption", reason: "", detail: "")
+            do {
+                let registered = try session.execute("SELECT vault_key_version AS v FROM vault_active")
+                guard registered.rows.first?["v"].int != nil else {
+                    throw VaultError(.unavailable, "no vault key is registered: run vault init first")
+                }
+                // Asked before any lock is taken, and only once the rotation can happen.
+                let passphrase = try environment.passphrase.forNewKey()
+                try VaultInitializer.ensureDirectory(environment.keysDirectory)
+                return try Self.rotate(session, environment: environment, passphrase: passphrase)
+            } catch where VaultDatabase.isDenial(error) {
+                AuditLog.recordDenial(session, action: "rotate_encryption", reason: "", detail: VaultDenials.cause(error))
+                throw error
+            }
+        }
+        environment.logger.debug("vault key rotated", metadata: [
+            "previous_version": "\(result.previousVersion)", "vault_key_version": "\(result.vaultKeyVersion)",
+        ])
+        return result
+    }
+
+    private static func rotate(
+        _ session: PostgresSession, environment: VaultEnvironment, passphrase: String?
+    ) throws -> EncryptionRotationResult {
+        let directory = environment.keys
+        let pair = X25519PrivateKey()
+        var written: [String] = []
+        do {
+            return try session.transaction {
+                // The lock serializes concurrent rotations; versions are read after it.
+                let active = try session.execute("SELECT vault_key_version AS v FROM vault_active FOR UPDATE")
+                guard let previous = active.rows.first?["v"].int.map(Int.init) else {
+                    throw VaultError(.unavailable, "no vault key is registered: run vault init first")
+                }
+                let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM vault_keys").rows.first?["v"].int ?? 0)
+                let onDisk = directory.vaultKeyVersions().max() ?? 0
+                let version = max(inDatabase, onDisk, previous) + 1
+                let paths = [directory.vaultPrivateKeyPath(version: version), directory.vaultPublicKeyPath(version: version)]
+
+                try session.execute(
+                    "INSERT INTO vault_keys (version, public_key) VALUES ($1, $2)",
+                    [.int(Int64(version)), .bytea(pair.publicKey.rawRepresentation)]
+                )
+                try session.execute(
+                    "UPDATE vault_active SET vault_key_version = $1, updated_at = now()",
+                    [.int(Int64(version))]
+                )
+                try AuditLog.append(
+                    session, action: "rotate_encryption", outcome: "ok", reason: "",
+                    detail: "vault key v\(previous) -> v\(version)\(passphrase == nil ? ", private key not passphrase-protected" : "")"
+                )
+                // Files last, inside the transaction: a failed write registers nothing; a
+                // failed COMMIT removes them below. writeVaultKeyPair never overwrites.
+                try directory.writeVaultKeyPair(pair, version: version, passphrase: passphrase)
+                written = paths
+                return EncryptionRotationResult(
+                    previousVersion: previous, vaultKeyVersion: version, files: paths, passphraseProtected: passphrase != nil
+                )
+            }
+        } catch {
+            for path in written { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+}
+
+/// What `vault rewrap` did.
+public struct RewrapResult: Sendable, Equatable {
+    /// The vault key version every data key was re-sealed to.
+    public let activeVersion: Int
+    /// Data keys re-sealed by this run.
+    public let rewrapped: Int
+    /// Data keys re-sealed by this run, per old vault key version.
+    public let rewrappedByVersion: [Int: Int]
+    /// Data keys that failed authentication under their old key: left as they are.
+    public let failed: [Int64]
+    /// Older versions that no data key uses any more (their private key file may be deleted).
+    public let retirable: [Int]
+    /// Transactions committed.
+    public let batches: Int
+}
+
+/// `vault rewrap` (SPEC §4, §5): re-seals every data key of an older vault key version to the
+/// active public key. It touches `vault_data_keys` only, so its cost grows with the number of
+/// DEKs, never of entries. Each batch is one transaction whose UPDATE names the old version,
+/// so a run killed mid-way leaves every DEK either on its old or on the new version, and a
+/// rerun finishes the rest. Audited once per run, before any data key changes.
+public struct Rewrapper: Sendable {
+    public var environment: VaultEnvironment
+    /// Data keys per transaction.
+    public var batchSize: Int
+
+    public init(environment: VaultEnvironment, batchSize: Int = 500) {
+        self.environment = environment
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// `progress(done, total)` is called after each committed batch.
+    public func rewrap(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> RewrapResult {
+        let environment = self.environment
+        let batchSize = self.batchSize
+        let result = try await VaultDatabase.withSession(environment) { session -> RewrapResult in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "rewrap", reason: "", detail: "")
+            do {
+                return try Self.run(session, environment: environment, batchSize: batchSize, progress: progress)
+            } catch where VaultDatabase.isDenial(error) {
+                AuditLog.recordDenial(session, action: "rewrap", reason: "", detail: VaultDenials.cause(error))
+                throw error
+            }
+        }
+        environment.logger.debug("rewrap finished", metadata: [
+            "active_version": "\(result.activeVersion)", "rewrapped": "\(result.rewrapped)",
+            "failed": "\(result.failed.count)", "batches": "\(result.batches)",
+        ])
+        return result
+    }
+
+    private static func run(
+        _ session: PostgresSession, environment: VaultEnvironment, batchSize: Int,
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) throws -> RewrapResult {
+        let active = try session.execute(
+            "SELECT k.version, k.public_key FROM vault_active a JOIN vault_keys k ON k.version = a.vault_key_version"
+        )
+        guard let row = active.rows.first, let activeVersion = row["version"].int.map(Int.init),
+              let publicBytes = row["public_key"].bytes
+        else { throw VaultError(.unavailable, "no vault key is registered: run vault init first") }
+        let publicKey: X25519PublicKey
+        do {
+            publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
+        } catch {
+            throw VaultError(.failure, "the active vault public key (v\(activeVersion)) in vault_keys is malformed")
+        }
+
+        var pending: [Int: Int] = [:]
+        for row in try session.execute(
+            "SELECT vault_key_version AS v, count(*) AS n FROM vault_data_keys WHERE vault_key_version < $1 GROUP BY 1",
+            [.int(Int64(activeVersion))]
+        ).rows {
+            if let version = row["v"].int { pending[Int(version)] = Int(row["n"].int ?? 0) }
+        }
+        let oldVersions = pending.keys.sorted()
+        // Each needed old private key, loaded once (passphrase resolved at most once); an
+        // absent one fails before anything is audited or changed.
+        var keyring: VaultKeyring?
+        if let first = oldVersions.first {
+            let ring = try VaultKeyring.load(versions: oldVersions, required: first, environment: environment)
+            for version in oldVersions { _ = try ring.privateKey(version: version) }
+            keyring = ring
+        }
+
+        let total = pending.values.reduce(0, +)
+        let plan = oldVersions.map { "v\($0): \(pending[$0] ?? 0)" }.joined(separator: ", ")
+        try session.transaction {
+            try AuditLog.append(
+                session, action: "rewrap", outcome: "ok", reason: "",
+                detail: "\(total) data keys to vault key v\(activeVersion)\(plan.isEmpty ? "" : " (\(plan))")"
+            )
+        }
+
+        var rewrapped = 0
+        var byVersion: [Int: Int] = [:]
+        var failed: [Int64] = []
+        var batches = 0
+        var after = Int64.min
+        while let keyring {
+            let step = try session.transaction { () -> (count: Int, last: Int64?, byVersion: [Int: Int], failed: [Int64]) in
+                let rows = try session.execute(
+                    """
+                    SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys
+                    WHERE vault_key_version < $1 AND dek_id > $2 ORDER BY dek_id LIMIT $3 FOR UPDATE
+                    """,
+                    [.int(Int64(activeVersion)), .int(after), .int(Int64(batchSize))]
+                ).rows
+                guard !rows.isEmpty else { return (0, nil, [:], []) }
+                var ids: [Int64] = [], olds: [Int64] = [], encs: [String] = [], sealeds: [String] = []
+                var stepFailed: [Int64] = []
+                var stepVersions: [Int: Int] = [:]
+                for row in rows {
+                    guard let dekID = row[0].int, let old = row[1].int.map(Int.init) else { continue }
+                    // A DEK an `etl` wrote to an old version after the run began needs a key
+                    // that may not be loaded: a not-authorized error, and a rerun picks it up.
+                    let privateKey = try keyring.privateKey(version: old)
+                    let opened = try? HPKE.open(
+                        encapsulatedKey: row[2].bytes ?? [], ciphertext: row[3].bytes ?? [],
+                        recipient: privateKey,
+                        info: VaultFormat.dekInfo, aad: VaultFormat.dekAAD(dekID: dekID, vaultKeyVersion: old),
+                        aead: .aes256GCM
+                    )
+                    guard let dek = opened, dek.count == 32 else {
+                        stepFailed.append(dekID)
+                        continue
+                    }
+                    let sealed = try dek.withUnsafeBytes { raw -> (encapsulatedKey: [UInt8], ciphertext: [UInt8]) in
+                        var plaintext = Array(raw)
+                        defer { for index in plaintext.indices { plaintext[index] = 0 } }
+                        return try HPKE.seal(
+                            recipient: publicKey, info: VaultFormat.dekInfo,
+                            aad: VaultFormat.dekAAD(dekID: dekID, vaultKeyVersion: activeVersion),
+                            plaintext: plaintext, aead: .aes256GCM
+                        )
+                    }
+                    ids.append(dekID)
+                    olds.append(Int64(old))
+                    encs.append(Self.hex(sealed.encapsulatedKey))
+                    sealeds.append(Self.hex(sealed.ciphertext))
+                    stepVersions[old, default: 0] += 1
+                }
+                var updated = 0
+                if !ids.isEmpty {
+                    updated = try session.execute(
+                        """
+                        UPDATE vault_data_keys d
+                        SET encapsulated_key = decode(u.enc, 'hex'), sealed_key = decode(u.sealed, 'hex'), vault_key_version = $1
+                        FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) AS u(id, old, enc, sealed)
+                        WHERE d.dek_id = u.id AND d.vault_key_version = u.old
+                        """,
+                        [
+                            .int(Int64(activeVersion)), .text(VaultSQL.intArray(ids)), .text(VaultSQL.intArray(olds)),
+                            .text(Self.textArray(encs)), .text(Self.textArray(sealeds)),
+                        ]
+                    ).affectedRows
+                }
+                // Rows are locked FOR UPDATE, so every one selected is updated.
+                guard updated == ids.count else {
+                    throw VaultError(.failure, "rewrap: \(ids.count - updated) data keys changed under the rewrap; run it again")
+                }
+                return (updated, rows.last?[0].int, stepVersions, stepFailed)
+            }
+            guard let last = step.last else { break }
+            after = last
+            batches += 1
+            rewrapped += step.count
+            failed += step.failed
+            byVersion.merge(step.byVersion, uniquingKeysWith: +)
+            progress?(rewrapped + failed.count, total)
+        }
+
+        var retirable: [Int] = []
+        if !oldVersions.isEmpty {
+            let left = try session.execute(
+                "SELECT DISTINCT vault_key_version AS v FROM vault_data_keys WHERE vault_key_version < $1",
+                [.int(Int64(activeVersion))]
+            ).rows.compactMap { $0["v"].int.map(Int.init) }
+            retirable = oldVersions.filter { !left.contains($0) }
+        }
+        return RewrapResult(
+            activeVersion: activeVersion, rewrapped: rewrapped, rewrappedByVersion: byVersion,
+            failed: failed, retirable: retirable, batches: batches
+        )
+    }
+
+    /// A PostgreSQL text-array literal of hex strings (no element needs quoting).
+    static func textArray(_ values: [String]) -> String {
+        "{" + values.joined(separator: ",") + "}"
+    }
+
+    /// Lowercase hex of bytes.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
