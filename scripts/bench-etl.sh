@@ -25,7 +25,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/fetchde-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning ETL_WAIT_TIME_SECONDS=1 ETL_RECEIVE_LOOPS="$K"
 BASE_URL="$DATABASE_URL"
-db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE $1"; echo "${BASE_URL%/*}/$1"; }
+db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE ${1}_$$"; echo "${BASE_URL%/*}/${1}_$$"; }
 export DATABASE_URL VAULT_DATABASE_URL
 DATABASE_URL="$(db bench_e2e)"; VAULT_DATABASE_URL="$DATABASE_URL"
 "$BIN/etl" migrate >/dev/null
@@ -45,7 +45,7 @@ etl=$!
 until [ "$(psql -X -At -d "$DATABASE_URL" -c 'SELECT count(*) FROM user_logins')" -ge "$N" ]; do sleep 0.05; done
 end=$(date +%s.%N)
 wait "$producer"
-kill -TERM "$etl"; wait "$etl" || true
+pkill -TERM -P "$etl"; wait "$etl" || true   # SIGTERM to etl, the child of time
 read -r user sys rss < "$WORK/time"
 python3 - "$N" "$start" "$end" "$ceiling" "$user" "$sys" "$rss" <<'PY'
 import sys
