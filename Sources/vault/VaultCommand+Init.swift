@@ -11,21 +11,12 @@ extension VaultCommand {
         )
 
         @OptionGroup var common: CommonOptions
-        @OptionGroup var passphrase: PassphraseFileOption
-
-        @Flag(help: "Store the private key without a passphrase (only for throwaway demos).")
-        var noPassphrase = false
-
-        func validate() throws {
-            if noPassphrase && passphrase.passphraseFile != nil {
-                throw ValidationError("--no-passphrase and --passphrase-file exclude each other")
-            }
-        }
+        @OptionGroup var passphrase: NewKeyPassphraseOptions
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(
-                    passphraseFile: passphrase.passphraseFile, noPassphrase: noPassphrase
+                    passphraseFile: passphrase.file.passphraseFile, noPassphrase: passphrase.noPassphrase
                 )
                 let result = try await VaultInitializer(environment: environment).initialize()
                 var text = ""

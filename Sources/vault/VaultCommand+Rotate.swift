@@ -16,27 +16,21 @@ extension VaultCommand {
         )
 
         @OptionGroup var common: CommonOptions
-        @OptionGroup var passphrase: PassphraseFileOption
+        @OptionGroup var passphrase: NewKeyPassphraseOptions
 
         @Flag(help: "Rotate the vault encryption key pair.")
         var encryption = false
 
-        @Flag(help: "Store the new private key without a passphrase (only for throwaway demos).")
-        var noPassphrase = false
-
         func validate() throws {
             guard encryption else {
                 throw ValidationError("say what to rotate: --encryption")
-            }
-            if noPassphrase && passphrase.passphraseFile != nil {
-                throw ValidationError("--no-passphrase and --passphrase-file exclude each other")
             }
         }
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(
-                    passphraseFile: passphrase.passphraseFile, noPassphrase: noPassphrase
+                    passphraseFile: passphrase.file.passphraseFile, noPassphrase: passphrase.noPassphrase
                 )
                 let result = try await EncryptionKeyRotator(environment: environment).rotate()
                 var text = ""

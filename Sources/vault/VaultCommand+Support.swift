@@ -12,6 +12,21 @@ struct PassphraseFileOption: ParsableArguments {
     var passphraseFile: String?
 }
 
+/// The passphrase options of the commands that create a private key (`init`, `rotate`):
+/// the file option plus `--no-passphrase`.
+struct NewKeyPassphraseOptions: ParsableArguments {
+    @OptionGroup var file: PassphraseFileOption
+
+    @Flag(help: "Store the private key without a passphrase (only for throwaway demos).")
+    var noPassphrase = false
+
+    func validate() throws {
+        if noPassphrase && file.passphraseFile != nil {
+            throw ValidationError("--no-passphrase and --passphrase-file exclude each other")
+        }
+    }
+}
+
 extension VaultError: CommandFailure {
     public var exitStatus: ExitStatus {
         switch kind {
