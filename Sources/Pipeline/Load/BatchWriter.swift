@@ -71,8 +71,11 @@ public final class BatchWriter: Sendable {
     public func prepare(_ messages: [IncomingMessage], keys: ActiveKeys) async throws -> PreparedBatch {
         let connection = try await connection()
         let dataKey = try await currentDataKey(connection: connection, keys: keys, uses: messages.count * 2)
-        let seen = state.withLock { $0.seen }
-        let batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { seen.contains($0) }
+        // Looked up under the (uncontended) lock rather than on a copy: a copy of the set that
+        // is still alive at the insert below would make copy-on-write duplicate it per batch.
+        let batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { key in
+            state.withLock { $0.seen.contains(key) }
+        }
         state.withLock { $0.seen.insert(contentsOf: batch.vaultKeys) }
         return batch
     }
