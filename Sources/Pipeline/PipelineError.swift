@@ -12,6 +12,9 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         public static let input = Code(name: "input")
         /// The active keys cannot be loaded (missing or unreadable file).
         public static let keysUnavailable = Code(name: "keys unavailable")
+        /// A token-key rotation committed after the batch was tokenized: nothing was written;
+        /// tokenize it again with the new key.
+        public static let keysChanged = Code(name: "keys changed")
     }
 
     public let code: Code

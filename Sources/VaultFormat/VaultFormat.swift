@@ -30,4 +30,20 @@ public enum VaultFormat {
         let mac = HMACSHA256.authenticationCode(key: rootKey, message: Array("fetchde/token-key-check/v1".utf8))
         return lowercaseHex(mac.prefix(16))
     }
+
+    /// Seals the data key `key` (32 bytes) of row `dekID` to a vault public key with HPKE
+    /// (SPEC §4): what `vault_data_keys` stores as `encapsulated_key` and `sealed_key`.
+    public static func sealDataKey(
+        _ key: SecureBytes, dekID: Int64, vaultKeyVersion: Int, to publicKey: X25519PublicKey
+    ) throws -> (encapsulatedKey: [UInt8], sealedKey: [UInt8]) {
+        // HPKE takes [UInt8]: the temporary copy of the DEK is zeroed as soon as it is sealed.
+        var plaintext = key.withUnsafeBytes { Array($0) }
+        defer { plaintext.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        let sealed = try HPKE.seal(
+            recipient: publicKey, info: dekInfo,
+            aad: dekAAD(dekID: dekID, vaultKeyVersion: vaultKeyVersion),
+            plaintext: plaintext, aead: .aes256GCM
+        )
+        return (sealed.encapsulatedKey, sealed.ciphertext)
+    }
 }

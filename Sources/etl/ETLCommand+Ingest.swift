@@ -37,11 +37,8 @@ extension ETLCommand {
                     logger: logger
                 )
                 let loader = ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory))
-                let connection = try await writer.connection()
-                let versions = try await connection.withSession { try loader.readVersions($0) }
-                let keys = try loader.load(versions)
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
-                let summary = try await FileIngest(writer: writer, keys: keys, batchSize: settings.ingestBatchSize, logger: logger)
+                let summary = try await FileIngest(writer: writer, loader: loader, batchSize: settings.ingestBatchSize, logger: logger)
                     .run(path: file) { progress.update($0) }
                 progress.finish()
                 await writer.close()

@@ -6,6 +6,7 @@ import Postgres
 import Schema
 import Testing
 import TestSupport
+import VaultFormat
 
 /// The write path without a queue: tokens, dedup, quarantine, privileges, migration.
 @Suite("pipeline writes (real PostgreSQL)", .enabled(if: TestServices.postgresEnabled))
@@ -50,6 +51,29 @@ struct PipelineWriteTests {
         let again = try await s.writer.write([message("m5", user: "erin", ip: "10.1.1.1", device: "222-33-4444")], keys: s.active)
         #expect(again.vaultEntries == 0)
         #expect(try await s.database.scalar("SELECT count(*) FROM pii_vault") == 5)
+        await s.writer.close()
+    }
+
+    @Test("a batch tokenized before a token-key rotation is refused at commit, nothing written; with the new key it is")
+    func rotationBetweenPrepareAndCommit() async throws {
+        let s = try await setup("rotcommit")
+        let prepared = try await s.writer.prepare([message("r1")], keys: s.active)
+        // A rotation as `vault rotate --tokens` makes it, between prepare and commit.
+        let newRoot = SecureBytes.random(count: 32)
+        try s.keys.directory.writeTokenKey(newRoot, version: 2)
+        try await s.database.query("INSERT INTO token_keys (version, key_check) VALUES (2, $1)", [.text(VaultFormat.tokenKeyCheck(newRoot))])
+        try await s.database.query("UPDATE vault_active SET token_key_version = 2")
+        let error = await #expect(throws: PipelineError.self) { try await s.writer.commit(prepared) }
+        #expect(error?.code == .keysChanged)
+        #expect(try await s.database.scalar("SELECT count(*) FROM user_logins") == 0)
+        #expect(try await s.database.scalar("SELECT count(*) FROM pii_vault") == 0)
+
+        let fresh = try await ActiveKeysLoader(keys: s.keys.directory).loadActive(using: s.writer)
+        #expect(fresh.tokenKeyVersion == 2)
+        #expect(try await s.writer.write([message("r1")], keys: fresh).inserted == 1)
+        let token = Tokenizer(rootKey: newRoot, version: 2).token("10.0.0.1", field: .ip)
+        #expect(try await s.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1 AND token_key_version = 2", [.text(token)]) == 1)
+        #expect(try await s.database.scalar("SELECT count(*) FROM pii_vault WHERE token = $1 AND token_key_version = 2", [.text(token)]) == 1)
         await s.writer.close()
     }
 

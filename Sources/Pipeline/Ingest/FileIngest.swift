@@ -9,15 +9,18 @@ import PIICrypto
 /// `etl ingest FILE|-`: the same pipeline from JSONL, for backfills. Each non-blank line is
 /// one message; its idempotency key is derived from the line's number and content, so
 /// re-running the same file inserts nothing twice. `create_date` is the ingest date.
+///
+/// The active keys are loaded at start and again whenever a commit finds that a token-key
+/// rotation happened meanwhile (the batch is then tokenized again with the new key).
 public struct FileIngest: Sendable {
     public let writer: BatchWriter
-    public let keys: ActiveKeys
+    public let loader: ActiveKeysLoader
     public let batchSize: Int
     public let logger: Logger
 
-    public init(writer: BatchWriter, keys: ActiveKeys, batchSize: Int, logger: Logger) {
+    public init(writer: BatchWriter, loader: ActiveKeysLoader, batchSize: Int, logger: Logger) {
         self.writer = writer
-        self.keys = keys
+        self.loader = loader
         self.batchSize = batchSize
         self.logger = logger
     }
@@ -41,6 +44,7 @@ public struct FileIngest: Sendable {
             }
         }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        var keys = try await loader.loadActive(using: writer)
         var reader = LineReader(descriptor: descriptor)
         var summary = RunSummary()
         var batch: [IncomingMessage] = []
@@ -50,13 +54,26 @@ public struct FileIngest: Sendable {
         func finishInFlight() async throws {
             guard let (messages, commit) = inFlight else { return }
             inFlight = nil
-            let outcome: BatchOutcome
+            var outcome: BatchOutcome?
             do {
                 outcome = try await commit.value
+            } catch let error as PipelineError where error.code == .keysChanged {
+                logger.notice("active token key changed; continuing with the new key")
             } catch {
                 // Rejected as a whole: again message by message, quarantining what fails.
                 outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
             }
+            // After a rotation: reload the keys and write the batch again (a second rotation
+            // in between only means one more round).
+            while outcome == nil {
+                keys = try await loader.loadActive(using: writer)
+                do {
+                    outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
+                } catch let error as PipelineError where error.code == .keysChanged {
+                    continue
+                }
+            }
+            guard let outcome else { return }
             PipelineMetrics.received.increment(by: messages.count)
             PipelineMetrics.record(outcome)
             summary.received += messages.count

@@ -53,4 +53,11 @@ public struct ActiveKeysLoader: Sendable {
             vaultPublicKey: try X25519PublicKey(rawRepresentation: versions.publicKey)
         )
     }
+
+    /// Reads the active versions on `writer`'s connection and loads their keys.
+    public func loadActive(using writer: BatchWriter) async throws -> ActiveKeys {
+        let connection = try await writer.connection()
+        let versions = try await connection.withSession { session in try readVersions(session) }
+        return try load(versions)
+    }
 }

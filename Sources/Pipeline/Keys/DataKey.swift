@@ -1,4 +1,4 @@
-public import PIICrypto
+import PIICrypto
 public import Postgres
 import VaultFormat
 
@@ -19,22 +19,15 @@ public struct DataKey: Sendable {
             throw PipelineError(.notInitialized, "vault_data_keys has no id sequence: run `etl migrate`")
         }
         let key = SecureBytes.random(count: 32)
-        // HPKE takes [UInt8]: the temporary copy of the DEK is zeroed as soon as it is sealed.
-        var plaintext = key.withUnsafeBytes { Array($0) }
-        defer { plaintext.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-        let sealed = try HPKE.seal(
-            recipient: keys.vaultPublicKey,
-            info: VaultFormat.dekInfo,
-            aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: keys.vaultKeyVersion),
-            plaintext: plaintext,
-            aead: .aes256GCM
+        let sealed = try VaultFormat.sealDataKey(
+            key, dekID: id, vaultKeyVersion: keys.vaultKeyVersion, to: keys.vaultPublicKey
         )
         try session.execute(
             """
             INSERT INTO vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key)
             VALUES ($1, $2, $3, $4)
             """,
-            [.int(id), .int(Int64(keys.vaultKeyVersion)), .bytea(sealed.encapsulatedKey), .bytea(sealed.ciphertext)]
+            [.int(id), .int(Int64(keys.vaultKeyVersion)), .bytea(sealed.encapsulatedKey), .bytea(sealed.sealedKey)]
         )
         return DataKey(id: id, vaultKeyVersion: keys.vaultKeyVersion, key: key)
     }

@@ -1,5 +1,5 @@
 import PIICrypto
-public import Postgres
+import Postgres
 
 /// Message → rows: validates, tokenizes, encrypts the originals of new values and the bodies
 /// of invalid messages. Pure CPU work; the caller owns the DEK and the seen-values cache.
@@ -19,7 +19,7 @@ public struct BatchTransformer: Sendable {
         dataKey: DataKey,
         alreadyStored: (VaultKey) -> Bool
     ) throws -> PreparedBatch {
-        var batch = PreparedBatch()
+        var batch = PreparedBatch(tokenKeyVersion: keys.tokenKeyVersion)
         batch.messageCount = messages.count
         batch.logins.reserveCapacity(messages.count)
         var batchKeys = Set<VaultKey>()

@@ -137,6 +137,17 @@ public final class BatchWriter: Sendable {
 
     /// The batch transaction's statements (inside BEGIN … COMMIT).
     static func commit(_ batch: PreparedBatch, session: PostgresSession) throws -> BatchOutcome {
+        // Reading vault_active holds its ACCESS SHARE lock to COMMIT, and `vault rotate
+        // --tokens` changes it under ACCESS EXCLUSIVE: a rotation waits for batches already
+        // past this point, and every batch after it sees the new version here. So no row
+        // of the old version is committed once the rotation is, and retokenize misses none.
+        let active = try session.execute(StagingSQL.activeTokenKeyVersion).rows.first?[0].int
+        guard active == Int64(batch.tokenKeyVersion) else {
+            throw PipelineError(
+                .keysChanged,
+                "the active token key changed (v\(batch.tokenKeyVersion) -> v\(active.map(String.init) ?? "none")) while the batch was prepared"
+            )
+        }
         var outcome = BatchOutcome()
         if !batch.logins.isEmpty {
             outcome.inserted = try copyWithFallback(

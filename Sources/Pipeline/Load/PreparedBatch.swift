@@ -16,8 +16,13 @@ public struct PreparedBatch: Sendable {
     public var quarantined: [[PostgresValue]] = []
     /// Messages in the batch.
     public var messageCount = 0
+    /// The token key version every token of the batch was computed with: the commit checks
+    /// it is still the active one.
+    public var tokenKeyVersion: Int
 
-    public init() {}
+    public init(tokenKeyVersion: Int) {
+        self.tokenKeyVersion = tokenKeyVersion
+    }
 }
 
 /// The identity of a vault entry.

@@ -35,6 +35,8 @@ enum StagingSQL {
         FROM etl_stage_logins
         ON CONFLICT (message_id) DO NOTHING
         """
+    /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
+    static let activeTokenKeyVersion = "SELECT token_key_version FROM vault_active"
     static let copyVaultDirect = "COPY pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// Whether any value was forgotten: then every vault insert goes through the filter.
     static let anyForgotten = "SELECT EXISTS (SELECT 1 FROM vault_forgotten)"

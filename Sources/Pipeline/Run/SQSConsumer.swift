@@ -188,6 +188,15 @@ public final class SQSConsumer: Service, Sendable {
                 ])
                 await delete(messages)
                 return
+            } catch let error as PipelineError where error.code == .keysChanged {
+                // A token-key rotation committed meanwhile: nothing was written. Tokenize
+                // the batch again once the new key is loaded.
+                logger.notice("active token key changed; re-tokenizing the batch with the new key")
+                do {
+                    try await watcher.refresh()
+                } catch {
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
             } catch {
                 health.setDatabase(false)
                 await writer.reset()
