@@ -1,7 +1,6 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
-import Synchronization
 import Vault
 
 extension VaultCommand {
@@ -28,9 +27,9 @@ extension VaultCommand {
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(passphraseFile: passphrase.passphraseFile)
-                let progress = RewrapProgress(enabled: isatty(STDERR_FILENO) == 1)
+                let progress = TerminalProgress(enabled: isatty(STDERR_FILENO) == 1)
                 let result = try await Rewrapper(environment: environment, batchSize: batch)
-                    .rewrap { done, total in progress.update(done, total) }
+                    .rewrap { done, total in progress.update("rewrap", done, total, unit: "data keys") }
                 progress.finish()
                 var text = "rewrapped \(result.rewrapped) data keys to vault key v\(result.activeVersion)"
                 let from = result.rewrappedByVersion.keys.sorted().map { "v\($0): \(result.rewrappedByVersion[$0] ?? 0)" }
@@ -52,24 +51,3 @@ extension VaultCommand {
     }
 }
 
-/// A one-line progress display on a terminal (stderr), quiet otherwise.
-final class RewrapProgress: Sendable {
-    private let enabled: Bool
-    private let last = Mutex(ContinuousClock.now - .seconds(1))
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func update(_ done: Int, _ total: Int) {
-        guard enabled else { return }
-        let show = last.withLock { last in
-            guard ContinuousClock.now - last >= .milliseconds(250) || done >= total else { return false }
-            last = ContinuousClock.now
-            return true
-        }
-        if show { FileHandle.standardError.write(Data("\rrewrap: \(done)/\(total) data keys   ".utf8)) }
-    }
-
-    func finish() {
-        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}

@@ -1,0 +1,22 @@
+extension Migration {
+    /// The old → new token mapping `vault retokenize` works from (SPEC §5). A row is written
+    /// with the vault entry it re-tokenized, in the same transaction, so `user_logins` rows
+    /// can follow even after the old entry is gone; the run deletes the mapping once nothing
+    /// is left under an older key (it links tokens of a retired key to current ones). Only
+    /// `vault_admin` may touch it.
+    static let tokenRewrites = Migration(
+        version: 5,
+        summary: "token_rewrites: old to new token mapping of a running retokenize",
+        sql: """
+            CREATE TABLE IF NOT EXISTS token_rewrites (
+                field varchar(16) NOT NULL,
+                old_token varchar(64) NOT NULL,
+                new_token varchar(64) NOT NULL,
+                target_version integer NOT NULL,
+                PRIMARY KEY (field, old_token)
+            );
+            REVOKE ALL ON token_rewrites FROM PUBLIC;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON token_rewrites TO vault_admin;
+            """
+    )
+}

@@ -1,0 +1,79 @@
+/// The statements of `vault retokenize` (see ``Retokenizer``). `$1` is always the target
+/// (active) token key version.
+enum RetokenizeSQL {
+    /// One batch of re-tokenized entries; emptied at every commit.
+    static let createBatchTable = """
+        CREATE TEMP TABLE IF NOT EXISTS vault_retokenize_batch (
+            field varchar(16) NOT NULL, old_token varchar(64) NOT NULL, new_token varchar(64) NOT NULL,
+            ciphertext bytea NOT NULL, keep boolean NOT NULL
+        ) ON COMMIT DELETE ROWS
+        """
+
+    /// The next entries of an older version after ($2, $3) in key order, locked (a concurrent
+    /// `vault forget` waits for the batch, or the batch waits for it).
+    static let selectEntries = """
+        SELECT field, token, dek_id, ciphertext FROM pii_vault
+        WHERE token_key_version < $1 AND (field, token) > ($2::varchar, $3::varchar)
+        ORDER BY field, token LIMIT $4 FOR UPDATE
+        """
+
+    static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep) FROM STDIN"
+
+    /// The mapping rows follow; a rerun after a crash overwrites what it wrote before.
+    static let recordRewrites = """
+        INSERT INTO token_rewrites (field, old_token, new_token, target_version)
+        SELECT field, old_token, new_token, $1 FROM vault_retokenize_batch
+        ON CONFLICT (field, old_token)
+        DO UPDATE SET new_token = EXCLUDED.new_token, target_version = EXCLUDED.target_version
+        """
+
+    /// Old entries whose value needs no entry of its own under the new token: `etl` already
+    /// stored it there after the rotation, an older version's entry of the same value took
+    /// the token, or the value was forgotten under its new token (never stored again).
+    static let dropMerged = """
+        DELETE FROM pii_vault p USING vault_retokenize_batch b
+        WHERE p.field = b.field AND p.token = b.old_token
+          AND (NOT b.keep
+               OR EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
+               OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token))
+        """
+
+    /// The remaining old entries become the new ones, in place ($2: the run's data key).
+    static let moveEntries = """
+        UPDATE pii_vault p
+        SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
+        FROM vault_retokenize_batch b
+        WHERE p.field = b.field AND p.token = b.old_token AND b.keep
+        """
+
+    /// Whether a mapping of an earlier, unfinished retokenize points to a token that is old now.
+    static let hasOlderRewrites = "SELECT EXISTS (SELECT 1 FROM token_rewrites WHERE target_version < $1)"
+
+    /// One hop of such chains (old → older target → this target); repeated until nothing changes.
+    static let resolveChains = """
+        UPDATE token_rewrites r SET new_token = n.new_token, target_version = n.target_version
+        FROM token_rewrites n
+        WHERE n.field = r.field AND n.old_token = r.new_token AND n.target_version > r.target_version
+        """
+
+    /// Rows with ids in [$2, $3) under an older version take their tokens' new values. A token
+    /// without a mapping stays only if it was forgotten (its original is gone); otherwise the
+    /// row waits for its entry to be re-tokenized.
+    static let moveRows = """
+        WITH b AS (
+            SELECT u.login_id,
+                coalesce(ri.new_token, u.masked_ip) AS ip,
+                coalesce(rd.new_token, u.masked_device_id) AS device
+            FROM user_logins u
+            LEFT JOIN token_rewrites ri ON ri.field = 'ip' AND ri.old_token = u.masked_ip
+            LEFT JOIN token_rewrites rd ON rd.field = 'device_id' AND rd.old_token = u.masked_device_id
+            WHERE u.login_id >= $2 AND u.login_id < $3 AND u.token_key_version < $1
+              AND (u.masked_ip IS NULL OR ri.new_token IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = 'ip' AND f.token = u.masked_ip))
+              AND (u.masked_device_id IS NULL OR rd.new_token IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = 'device_id' AND f.token = u.masked_device_id))
+        )
+        UPDATE user_logins u SET masked_ip = b.ip, masked_device_id = b.device, token_key_version = $1
+        FROM b WHERE u.login_id = b.login_id
+        """
+}

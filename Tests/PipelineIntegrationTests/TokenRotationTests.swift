@@ -1,0 +1,333 @@
+import Foundation
+import PIICrypto
+import Pipeline
+import Postgres
+import Testing
+import TestSupport
+
+/// `vault rotate --tokens` + `vault retokenize` against real PostgreSQL, with the real `etl`
+/// ingesting through the SQS endpoint meanwhile, and with kill -9 of the retokenize. The
+/// data has known duplicates: every body is sent twice, so every value recurs.
+@Suite("token-key rotation and retokenize (real PostgreSQL + SQS endpoint)", .serialized,
+       .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
+struct TokenRotationTests {
+    // MARK: helpers
+
+    /// The environment of `etl` and `vault` for `fixture` (the owner login; both SET ROLE).
+    static func environment(_ fixture: PipelineFixture) -> [String: String] {
+        [
+            "DATABASE_URL": fixture.database.url, "VAULT_DATABASE_URL": fixture.database.url,
+            "SQS_QUEUE_URL": fixture.queueURL, "KEYS_DIR": fixture.keys.directory.path,
+            "METRICS_ADDRESS": "off", "LOG_LEVEL": "warning",
+        ]
+    }
+
+    /// Runs `vault arguments` to completion; stdout and stderr go through files.
+    static func vault(_ arguments: [String], _ fixture: PipelineFixture) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = try start(arguments, fixture)
+        while process.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (process.process.terminationStatus, process.stdout(), process.stderr())
+    }
+
+    /// A `vault` process with its output in files (read after it exits).
+    struct VaultProcess {
+        let process: Process
+        let directory: String
+        func stdout() -> String { (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "" }
+        func stderr() -> String { (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "" }
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func start(_ arguments: [String], _ fixture: PipelineFixture) throws -> VaultProcess {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("vaultrun")).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestServices.executable("vault"))
+        process.arguments = arguments
+        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        environment.merge(Self.environment(fixture)) { $1 }
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
+        try process.run()
+        return VaultProcess(process: process, directory: directory)
+    }
+
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Records the duplicate groups an analyst finds now (message ids grouped by token).
+    static func recordGroups(_ fixture: PipelineFixture) async throws -> Int64 {
+        try await fixture.database.query("""
+            CREATE TABLE test_groups_before AS
+            SELECT 'ip' AS field, array_agg(message_id) AS ids FROM user_logins GROUP BY masked_ip HAVING count(*) > 1
+            UNION ALL
+            SELECT 'device_id', array_agg(message_id) FROM user_logins GROUP BY masked_device_id HAVING count(*) > 1
+            """)
+        return try await fixture.database.scalar("SELECT count(*) FROM test_groups_before")
+    }
+
+    /// Every group recorded before is still within one group (it may have grown).
+    static func expectGroupsKept(_ fixture: PipelineFixture) async throws {
+        #expect(try await fixture.database.scalar("""
+            SELECT count(*) FROM test_groups_before g
+            WHERE (SELECT count(DISTINCT CASE g.field WHEN 'ip' THEN masked_ip ELSE masked_device_id END)
+                   FROM user_logins WHERE message_id = ANY (g.ids)) <> 1
+            """) == 0)
+    }
+
+    /// Token → row count of `column`.
+    static func tokenCounts(_ fixture: PipelineFixture, _ column: String) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try await fixture.database.query("SELECT \(column), count(*) FROM user_logins GROUP BY 1").rows {
+            out[row[0].string ?? "NULL"] = Int(row[1].int ?? 0)
+        }
+        return out
+    }
+
+    /// What `bodies` give under token key `version`: token → number of rows, per field.
+    static func expectedCounts(_ bodies: [String], _ fixture: PipelineFixture, version: Int) throws -> (ip: [String: Int], device: [String: Int]) {
+        let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: version), version: version)
+        var ip: [String: Int] = [:], device: [String: Int] = [:]
+        for body in bodies {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            ip[tokenizer.token(try #require(object["ip"] as? String), field: .ip), default: 0] += 1
+            device[tokenizer.token(try #require(object["device_id"] as? String), field: .deviceID), default: 0] += 1
+        }
+        return (ip, device)
+    }
+
+    /// After a complete retokenize to `version`: every row and entry on it, each value with
+    /// exactly the token the new key gives it (so one token per value across all rows), no
+    /// mapping left, every duplicate group kept, and the new tokens reveal to their values.
+    static func expectConverged(_ fixture: PipelineFixture, bodies: [String], version: Int) async throws {
+        let expected = try expectedCounts(bodies, fixture, version: version)
+        #expect(try await tokenCounts(fixture, "masked_ip") == expected.ip)
+        #expect(try await tokenCounts(fixture, "masked_device_id") == expected.device)
+        let v = PostgresValue.int(Int64(version))
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version <> $1", [v]) == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version <> $1", [v]) == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == Int64(expected.ip.count + expected.device.count))
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") == 0)
+        try await expectGroupsKept(fixture)
+        let sample = Array(expected.ip.keys.sorted().prefix(40))
+        let reveal = try await vault(["reveal"] + sample + ["--reason", "retokenize test"], fixture)
+        #expect(reveal.status == 0, "\(reveal.stderr)")
+        let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: version), version: version)
+        let lines = reveal.stdout.split(separator: "\n")
+        #expect(lines.count == sample.count)
+        for line in lines {
+            let parts = line.split(separator: "\t").map(String.init)
+            #expect(parts.count == 3 && tokenizer.token(parts[2], field: .ip) == parts[0], "a revealed value has another token")
+        }
+    }
+
+    // MARK: tests
+
+    @Test("rotate --tokens while etl ingests, then retokenize: one token per value, every duplicate group kept, nothing left over")
+    func retokenizeWhileIngesting() async throws {
+        let fixture = try await PipelineFixture.make("retoklive")
+        let bodies = DemoData(count: 300, malformedEvery: 0, seed: 7).bodies()
+        try await fixture.send(bodies)
+        #expect(try await fixture.drain().outcome.inserted == 300)
+        #expect(try await Self.recordGroups(fixture) > 20)
+
+        // The same bodies twice more: every value of the second round duplicates the first.
+        try await fixture.send(bodies + bodies)
+        var environment = Self.environment(fixture)
+        environment["ETL_BATCH_SIZE"] = "10"
+        environment["ETL_ACTIVE_POLL_SECONDS"] = "1"
+        let etl = try ETLProcess(["run", "--drain"], environment: environment)
+        try await Self.waitUntil("etl to ingest") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 360 }
+
+        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        #expect(rotate.stdout.contains("token key v2 is active (was v1)"), "\(rotate.stdout)")
+        let mode = try FileManager.default.attributesOfItem(atPath: fixture.keys.directory.tokenKeyPath(version: 2))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(etl.process.isRunning, "etl finished before the rotation: the test needs it ingesting meanwhile")
+        let atRotation = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
+
+        let status = try await Self.vault(["status"], fixture)
+        #expect(status.stdout.contains("to retokenize (vault retokenize)"), "\(status.stdout)")
+
+        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40"], fixture)
+        #expect(retokenize.status == 0, "\(retokenize.stderr)")
+        #expect(retokenize.stdout.contains("to token key v2"), "\(retokenize.stdout)")
+        #expect(retokenize.stderr.isEmpty, "not a terminal: no progress expected\n\(retokenize.stderr)")
+        #expect(try await etl.wait() == 0, "\(etl.stderr)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 900)
+        #expect(atRotation < 900)
+        // Rows etl wrote after the rotation carry the new version; none of the old one came
+        // after the retokenize (the rotation waited for in-flight batches).
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 1") == 0)
+
+        try await Self.expectConverged(fixture, bodies: bodies + bodies + bodies, version: 2)
+        let again = try await Self.vault(["retokenize"], fixture)
+        #expect(again.status == 0 && again.stdout.contains("retokenized 0 vault entries"), "\(again)")
+        #expect(again.stdout.contains("token-v1.key may be deleted"), "\(again.stdout)")
+
+        let audit = try await fixture.database.query("SELECT action, outcome, detail FROM vault_audit ORDER BY seq")
+        let actions = audit.rows.compactMap { $0[0].string }
+        #expect(actions.filter { $0 == "rotate_tokens" }.count == 1)
+        #expect(actions.filter { $0 == "retokenize" }.count == 2)
+        #expect(audit.rows.contains { $0[0].string == "rotate_tokens" && $0[2].string == "token key v1 -> v2" })
+        #expect(try await Self.vault(["audit", "--verify"], fixture).status == 0)
+
+        // The old token key is not needed any more: etl and reveal work without it.
+        try FileManager.default.removeItem(atPath: fixture.keys.directory.tokenKeyPath(version: 1))
+        try await fixture.send(Array(bodies.prefix(30)))
+        let more = try ETLProcess(["run", "--drain"], environment: environment)
+        #expect(try await more.wait() == 0, "\(more.stderr)")
+        try await Self.expectConverged(fixture, bodies: bodies + bodies + bodies + Array(bodies.prefix(30)), version: 2)
+    }
+
+    @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes")
+    func killedRetokenizeResumes() async throws {
+        let fixture = try await PipelineFixture.make("retokkill")
+        let bodies = DemoData(count: 200, malformedEvery: 0, seed: 11).bodies()
+        try await fixture.send(bodies + bodies)
+        #expect(try await fixture.drain().outcome.inserted == 400)
+        #expect(try await Self.recordGroups(fixture) > 0)
+        let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
+        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+
+        // Phase 1 (entries): a lock on the entry halfway in key order stops the run there.
+        try await killWhileBlocked(
+            fixture,
+            lock: "SELECT 1 FROM pii_vault WHERE (field, token) = (SELECT field, token FROM pii_vault ORDER BY field, token OFFSET \(entries / 2) LIMIT 1) FOR UPDATE",
+            // Batches of 10 in key order: those before the locked entry commit.
+            progressed: { try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") >= entries / 2 - 10 }
+        )
+        let movedEntries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 2")
+        #expect(entries > 100 && movedEntries >= entries / 2 - 10 && movedEntries <= entries / 2)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == entries)
+        try await expectEveryTokenResolves(fixture)
+
+        // Phase 2 (rows): a lock on a row halfway in login_id order.
+        try await killWhileBlocked(
+            fixture,
+            lock: "SELECT 1 FROM user_logins WHERE login_id = (SELECT login_id FROM user_logins ORDER BY login_id OFFSET 200 LIMIT 1) FOR UPDATE",
+            progressed: { try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") >= 120 }
+        )
+        let movedRows = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2")
+        #expect(movedRows >= 120 && movedRows < 400)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 1") == 0)
+        try await expectEveryTokenResolves(fixture)
+
+        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40"], fixture)
+        #expect(rerun.status == 0, "\(rerun)")
+        try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
+    }
+
+    /// Starts a retokenize with small batches while another session holds `lock`, waits
+    /// until `progressed`, kills it with SIGKILL, then lets the lock go.
+    func killWhileBlocked(_ fixture: PipelineFixture, lock: String, progressed: () async throws -> Bool) async throws {
+        let blocker = try await fixture.database.connect()
+        let holding = Task {
+            try await blocker.withSession { session in
+                try session.transaction {
+                    _ = try session.execute(lock)
+                    _ = try session.execute("SELECT pg_sleep(8), 'retokenize-test-blocker'")
+                }
+            }
+        }
+        try await Self.waitUntil("the blocker") {
+            try await fixture.database.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
+            ) > 0
+        }
+        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40"], fixture)
+        try await Self.waitUntil("retokenize to make progress", progressed)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(run.process.isRunning, "retokenize was not blocked: \(run.stdout()) \(run.stderr())")
+        run.kill9()
+        try await holding.value
+        await blocker.close()
+    }
+
+    /// Mid-way invariant: every token a row holds has a vault entry, or a mapping to one.
+    func expectEveryTokenResolves(_ fixture: PipelineFixture) async throws {
+        for (field, column) in [("ip", "masked_ip"), ("device_id", "masked_device_id")] {
+            #expect(try await fixture.database.scalar("""
+                SELECT count(*) FROM user_logins u
+                WHERE NOT EXISTS (SELECT 1 FROM pii_vault p WHERE p.field = '\(field)' AND p.token = u.\(column))
+                  AND NOT EXISTS (SELECT 1 FROM token_rewrites r JOIN pii_vault p ON p.field = r.field AND p.token = r.new_token
+                                  WHERE r.field = '\(field)' AND r.old_token = u.\(column))
+                """) == 0, "rows of \(field) whose token leads nowhere")
+        }
+        // Rows still on the old key reveal through their old token (their entry is not moved
+        // yet, or they are found via the mapping's new token).
+        let old = try await fixture.database.query("""
+            SELECT u.masked_ip FROM user_logins u JOIN pii_vault p ON p.field = 'ip' AND p.token = u.masked_ip LIMIT 5
+            """).rows.compactMap { $0[0].string }
+        #expect(!old.isEmpty)
+        let reveal = try await Self.vault(["reveal"] + old + ["--reason", "mid-retokenize"], fixture)
+        #expect(reveal.status == 0, "\(reveal)")
+    }
+
+    @Test("a forgotten token keeps its rows together across the rotation; an etl with the new key follows; refusals")
+    func forgottenAndRefusals() async throws {
+        let fixture = try await PipelineFixture.make("retokforget")
+        let bodies = DemoData(count: 120, malformedEvery: 0, seed: 5).bodies()
+        try await fixture.send(bodies + bodies)
+        #expect(try await fixture.drain().outcome.inserted == 240)
+        _ = try await Self.recordGroups(fixture)
+        let forgotten = try #require(try await fixture.database.query(
+            "SELECT masked_ip FROM user_logins GROUP BY masked_ip ORDER BY count(*) DESC, masked_ip LIMIT 1"
+        ).rows.first?[0].string)
+        let forgottenRows = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1", [.text(forgotten)])
+        #expect(forgottenRows >= 2)
+        let forget = try await Self.vault(["forget", forgotten, "--reason", "erasure request"], fixture)
+        #expect(forget.status == 0, "\(forget)")
+
+        // Refusals before the rotation: both flags, then nothing to rotate to yet.
+        #expect(try await Self.vault(["rotate", "--tokens", "--encryption"], fixture).status == 64)
+        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+        // Without the new key file retokenize cannot compute tokens: 77, nothing changed.
+        let keyPath = fixture.keys.directory.tokenKeyPath(version: 2)
+        try FileManager.default.moveItem(atPath: keyPath, toPath: keyPath + ".away")
+        let noKey = try await Self.vault(["retokenize"], fixture)
+        #expect(noKey.status == 77, "\(noKey)")
+        #expect(noKey.stderr.split(separator: "\n").count == 1, "\(noKey.stderr)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
+        let denied = try await fixture.database.query("SELECT action, outcome FROM vault_audit ORDER BY seq DESC LIMIT 1").rows.first
+        #expect(denied?[0].string == "retokenize" && denied?[1].string == "denied")
+        try FileManager.default.moveItem(atPath: keyPath + ".away", toPath: keyPath)
+
+        let retokenize = try await Self.vault(["retokenize"], fixture)
+        #expect(retokenize.status == 0, "\(retokenize)")
+        // The forgotten value has no original to re-tokenize: its rows keep their token and
+        // stay one group; everything else moved.
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1", [.text(forgotten)]) == forgottenRows)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version <> 2") == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") == 0)
+        try await Self.expectGroupsKept(fixture)
+        let reveal = try await Self.vault(["reveal", forgotten, "--reason", "after rotation"], fixture)
+        #expect(reveal.status == 65 && reveal.stderr.contains("forgotten"), "\(reveal)")
+        let status = try await Self.vault(["status"], fixture)
+        #expect(status.stdout.contains("pending:            nothing"), "\(status.stdout)")
+
+        // etl now tokenizes with v2: the same values join the moved rows.
+        try await fixture.send(Array(bodies.prefix(20)))
+        #expect(try await fixture.drain().outcome.inserted == 20)
+        let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: 2), version: 2)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(bodies[0].utf8)) as? [String: Any])
+        let token = tokenizer.token(try #require(first["device_id"] as? String), field: .deviceID)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_device_id = $1", [.text(token)]) >= 3)
+    }
+}
