@@ -9,12 +9,17 @@ enum RetokenizeSQL {
         ) ON COMMIT DELETE ROWS
         """
 
-    /// The next entries of an older version after ($2, $3) in key order, locked (a concurrent
-    /// `vault forget` waits for the batch, or the batch waits for it).
+    /// Work left: entries and rows under an older version.
+    static let countEntries = "SELECT count(*) FROM pii_vault WHERE token_key_version < $1"
+    static let countRows = "SELECT count(*) FROM user_logins WHERE token_key_version < $1"
+    static let rowBounds = "SELECT min(login_id), max(login_id) FROM user_logins WHERE token_key_version < $1"
+
+    /// The next entries of field $2 under an older version after token $3, locked (a
+    /// concurrent `vault forget` waits for the batch, or the batch waits for it).
     static let selectEntries = """
-        SELECT field, token, dek_id, ciphertext FROM pii_vault
-        WHERE token_key_version < $1 AND (field, token) > ($2::varchar, $3::varchar)
-        ORDER BY field, token LIMIT $4 FOR UPDATE
+        SELECT token, dek_id, ciphertext FROM pii_vault
+        WHERE field = $2 AND token > $3 AND token_key_version < $1
+        ORDER BY token LIMIT $4 FOR UPDATE
         """
 
     static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep) FROM STDIN"
@@ -27,23 +32,26 @@ enum RetokenizeSQL {
         DO UPDATE SET new_token = EXCLUDED.new_token, target_version = EXCLUDED.target_version
         """
 
-    /// Old entries whose value needs no entry of its own under the new token: `etl` already
-    /// stored it there after the rotation, an older version's entry of the same value took
-    /// the token, or the value was forgotten under its new token (never stored again).
-    static let dropMerged = """
-        DELETE FROM pii_vault p USING vault_retokenize_batch b
-        WHERE p.field = b.field AND p.token = b.old_token
-          AND (NOT b.keep
-               OR EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
-               OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token))
-        """
-
-    /// The remaining old entries become the new ones, in place ($2: the run's data key).
+    /// Old entries become the new ones in place ($2: the worker's data key), unless `etl`
+    /// already stored the value under its new token after the rotation (or an older
+    /// version's entry of the same value took it).
     static let moveEntries = """
         UPDATE pii_vault p
         SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
         FROM vault_retokenize_batch b
         WHERE p.field = b.field AND p.token = b.old_token AND b.keep
+          AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
+        """
+    /// The same, and a value forgotten under its new token is never stored again.
+    static let moveEntriesUnlessForgotten = moveEntries + """
+
+          AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)
+        """
+
+    /// The old entries that did not move: their value needs no entry of its own.
+    static let dropUnmoved = """
+        DELETE FROM pii_vault p USING vault_retokenize_batch b
+        WHERE p.field = b.field AND p.token = b.old_token
         """
 
     /// Whether a mapping of an earlier, unfinished retokenize points to a token that is old now.

@@ -20,20 +20,23 @@ extension VaultCommand {
         @OptionGroup var passphrase: PassphraseFileOption
 
         @Option(help: "Vault entries per transaction.")
-        var batch = 5_000
+        var batch = 10_000
 
         @Option(help: "user_logins ids per transaction.")
         var rowBatch = 50_000
 
+        @Option(help: "Database connections updating user_logins at once.")
+        var jobs = 2
+
         func validate() throws {
-            guard batch > 0, rowBatch > 0 else { throw ValidationError("--batch and --row-batch must be positive") }
+            guard batch > 0, rowBatch > 0, jobs > 0 else { throw ValidationError("--batch, --row-batch and --jobs must be positive") }
         }
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(passphraseFile: passphrase.passphraseFile)
                 let progress = TerminalProgress(enabled: isatty(STDERR_FILENO) == 1)
-                let result = try await Retokenizer(environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch)
+                let result = try await Retokenizer(environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch, jobs: jobs)
                     .retokenize { phase, done, total in progress.update("retokenize", done, total, unit: phase.rawValue) }
                 progress.finish()
                 var text = "retokenized \(result.entriesRetokenized) vault entries (\(result.entriesMerged) merged into existing ones) "

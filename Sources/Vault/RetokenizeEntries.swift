@@ -1,0 +1,148 @@
+import PIICrypto
+import Postgres
+import VaultFormat
+
+/// Phase 1 of `vault retokenize` for one field, on its own session: the old entries in token
+/// order, a batch per transaction (see ``Retokenizer``).
+struct EntryWorker {
+    /// Encryptions after which the worker's data key is replaced (far below GCM's 2³² limit).
+    static let dataKeyUses = 1 << 24
+
+    /// What one committed batch did.
+    struct Step: Sendable {
+        var last: String
+        var updated = 0
+        var merged = 0
+        /// "field|token" of the entries that failed authentication.
+        var failed: [String] = []
+    }
+
+    let context: RetokenizeContext
+    let field: PIIField
+    private var openedKeys: [Int64: SecureBytes] = [:]
+    private var failedKeys = Set<Int64>()
+    private var dataKey: (id: Int64, key: SecureBytes, uses: Int)?
+
+    init(context: RetokenizeContext, field: PIIField) {
+        self.context = context
+        self.field = field
+    }
+
+    /// Converts every entry of the field under an older version; `committed` after each batch.
+    mutating func run(_ session: PostgresSession, committed: (Step) -> Void) throws {
+        try session.executeScript(RetokenizeSQL.createBatchTable)
+        let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM vault_forgotten) AS any").rows.first?[0].bool ?? true
+        var after = ""
+        var conflicts = 0
+        while true {
+            try ensureDataKey(session, uses: context.entryBatchSize)
+            let step: Step?
+            do {
+                step = try session.transaction { try convertBatch(session, after: after, anyForgotten: anyForgotten) }
+            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && conflicts < 10 {
+                // An etl process stored one of the batch's values under its new token after
+                // the check: the batch rolled back; the retry finds that entry and merges.
+                conflicts += 1
+                continue
+            }
+            guard let step else { return }
+            after = step.last
+            dataKey?.uses += step.updated
+            committed(step)
+        }
+    }
+
+    /// One batch after token `after`; nil when none is left.
+    private mutating func convertBatch(_ session: PostgresSession, after: String, anyForgotten: Bool) throws -> Step? {
+        guard let dataKey else { throw VaultError(.failure, "retokenize: no data key") }
+        let target = Int64(context.target)
+        let rows = try session.execute(
+            RetokenizeSQL.selectEntries,
+            [.int(target), .text(field.rawValue), .text(after), .int(Int64(context.entryBatchSize))]
+        ).rows
+        guard let last = rows.last?[0].string else { return nil }
+        var step = Step(last: last)
+        try openDataKeys(session, Set(rows.compactMap { $0[1].int }))
+        var batch: [[PostgresValue]] = []
+        batch.reserveCapacity(rows.count)
+        var newTokens = Set<String>()
+        for row in rows {
+            guard let oldToken = row[0].string, let dekID = row[1].int, let ciphertext = row[2].bytes,
+                  let key = openedKeys[dekID],
+                  let value = try? AES256GCM.openSecure(
+                      ciphertext, key: key, aad: VaultFormat.entryAAD(field: field, token: oldToken, dekID: dekID)
+                  )
+            else {
+                step.failed.append(field.rawValue + "|" + (row[0].string ?? ""))
+                continue
+            }
+            let newToken = value.withUnsafeBytes { context.tokenizer.token(String(decoding: $0, as: UTF8.self), field: field) }
+            let sealed = try value.withUnsafeBytes { raw -> [UInt8] in
+                var plaintext = Array(raw)
+                defer { _ = plaintext.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+                return try AES256GCM.seal(
+                    plaintext, key: dataKey.key, aad: VaultFormat.entryAAD(field: field, token: newToken, dekID: dataKey.id)
+                )
+            }
+            // Two old entries of one value (from two older versions) in one batch: the first
+            // becomes the new entry, the second only maps.
+            let keep = newTokens.insert(newToken).inserted
+            batch.append([.text(field.rawValue), .text(oldToken), .text(newToken), .bytea(sealed), .bool(keep)])
+        }
+        guard !batch.isEmpty else { return step }
+        try session.copyIn(RetokenizeSQL.copyBatch) { writer in
+            for row in batch { try writer.appendRow(row) }
+        }
+        try session.execute("ANALYZE vault_retokenize_batch")
+        try session.execute(RetokenizeSQL.recordRewrites, [.int(target)])
+        step.updated = try session.execute(
+            anyForgotten ? RetokenizeSQL.moveEntriesUnlessForgotten : RetokenizeSQL.moveEntries,
+            [.int(target), .int(dataKey.id)]
+        ).affectedRows
+        // What did not move already has (or must never have) an entry under its new token.
+        if step.updated < batch.count {
+            step.merged = try session.execute(RetokenizeSQL.dropUnmoved).affectedRows
+        }
+        return step
+    }
+
+    /// Unseals the data keys in `ids` not opened yet (each once per worker). A key that fails
+    /// authentication opens nothing: its entries count as failed.
+    private mutating func openDataKeys(_ session: PostgresSession, _ ids: Set<Int64>) throws {
+        let wanted = ids.subtracting(openedKeys.keys).subtracting(failedKeys)
+        guard !wanted.isEmpty else { return }
+        guard let keyring = context.keyring else { throw VaultError(.failure, "retokenize: vault private keys were not loaded") }
+        let rows = try session.execute(
+            "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys WHERE dek_id = ANY($1::bigint[])",
+            [.text(VaultSQL.intArray(wanted.sorted()))]
+        ).rows
+        for row in rows {
+            guard let id = row[0].int, let version = row[1].int.map(Int.init) else { continue }
+            let opened = try? HPKE.open(
+                encapsulatedKey: row[2].bytes ?? [], ciphertext: row[3].bytes ?? [],
+                recipient: try keyring.privateKey(version: version),
+                info: VaultFormat.dekInfo, aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: version),
+                aead: .aes256GCM
+            )
+            if let opened, opened.count == 32 { openedKeys[id] = opened } else { failedKeys.insert(id) }
+        }
+        failedKeys.formUnion(wanted.subtracting(openedKeys.keys))
+    }
+
+    /// A data key of this worker for `uses` more encryptions: sealed to the active vault key
+    /// and committed before any entry uses it.
+    private mutating func ensureDataKey(_ session: PostgresSession, uses: Int) throws {
+        if let key = dataKey, key.uses + uses <= Self.dataKeyUses { return }
+        let next = try session.execute("SELECT nextval(pg_get_serial_sequence('vault_data_keys', 'dek_id')) AS id")
+        guard let id = next.rows.first?["id"].int else {
+            throw VaultError(.unavailable, "vault_data_keys has no id sequence: run etl migrate")
+        }
+        let key = SecureBytes.random(count: 32)
+        let sealed = try VaultFormat.sealDataKey(key, dekID: id, vaultKeyVersion: context.vaultKeyVersion, to: context.vaultPublicKey)
+        try session.execute(
+            "INSERT INTO vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key) VALUES ($1, $2, $3, $4)",
+            [.int(id), .int(Int64(context.vaultKeyVersion)), .bytea(sealed.encapsulatedKey), .bytea(sealed.sealedKey)]
+        )
+        dataKey = (id, key, 0)
+    }
+}
