@@ -330,4 +330,63 @@ struct TokenRotationTests {
         let token = tokenizer.token(try #require(first["device_id"] as? String), field: .deviceID)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_device_id = $1", [.text(token)]) >= 3)
     }
+
+    @Test("rotate --tokens waits for a batch transaction in flight; a second retokenize at once is refused (1)")
+    func rotationWaitsForBatches() async throws {
+        let fixture = try await PipelineFixture.make("retoklock")
+        // A transaction that read vault_active, as every etl batch does first.
+        let batch = try await fixture.database.connect()
+        let holding = Task {
+            try await batch.withSession { session in
+                try session.transaction {
+                    _ = try session.execute("SELECT token_key_version FROM vault_active")
+                    _ = try session.execute("SELECT pg_sleep(3), 'rotation-lock-test'")
+                }
+            }
+        }
+        try await Self.waitUntil("the batch") {
+            try await fixture.database.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%rotation-lock-test%' AND pid <> pg_backend_pid()"
+            ) > 0
+        }
+        let started = ContinuousClock.now
+        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        let waited = ContinuousClock.now - started
+        try await holding.value
+        await batch.close()
+        #expect(rotate.status == 0, "\(rotate)")
+        #expect(waited >= .seconds(1), "rotate returned after \(waited) while a batch held vault_active")
+
+        // Another retokenize holds the run's lock: a second one is refused, nothing changes.
+        let other = try await fixture.database.connect()
+        try await other.withSession { session in _ = try session.execute("SELECT pg_advisory_lock(7321001)") }
+        let second = try await Self.vault(["retokenize"], fixture)
+        await other.close()
+        #expect(second.status == 1 && second.stderr.contains("another vault retokenize is running"), "\(second)")
+        let after = try await Self.vault(["retokenize"], fixture)
+        #expect(after.status == 0, "\(after)")
+    }
+
+    @Test("etl ingest across a rotation: batches after it carry the new key, then retokenize converges")
+    func ingestAcrossRotation() async throws {
+        let fixture = try await PipelineFixture.make("retokingest")
+        let bodies = DemoData(count: 4000, malformedEvery: 0, seed: 3).bodies()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("ingest") + ".jsonl").path
+        try (bodies.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var environment = Self.environment(fixture)
+        environment["ETL_INGEST_BATCH_SIZE"] = "5"
+        let ingest = try ETLProcess(["ingest", file], environment: environment)
+        try await Self.waitUntil("ingest to start") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 200 }
+        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        #expect(rotate.status == 0, "\(rotate)")
+        #expect(ingest.process.isRunning, "ingest finished before the rotation")
+        #expect(try await ingest.wait() == 0, "\(ingest.stderr)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") > 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 4000)
+        #expect(try await Self.recordGroups(fixture) > 0)
+        let retokenize = try await Self.vault(["retokenize"], fixture)
+        #expect(retokenize.status == 0, "\(retokenize)")
+        try await Self.expectConverged(fixture, bodies: bodies, version: 2)
+    }
 }
