@@ -55,22 +55,26 @@ public struct FileIngest: Sendable {
             guard let (messages, commit) = inFlight else { return }
             inFlight = nil
             var outcome: BatchOutcome?
+            var failure: (any Error)?
             do {
                 outcome = try await commit.value
-            } catch let error as PipelineError where error.code == .keysChanged {
-                logger.notice("active token key changed; continuing with the new key")
             } catch {
-                // Rejected as a whole: again message by message, quarantining what fails.
-                outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
+                failure = error
             }
-            // After a rotation: reload the keys and write the batch again (a second rotation
-            // in between only means one more round).
+            // Rejected as a whole: again message by message, quarantining what fails. After a
+            // token-key rotation: first reload the keys (tokens of the old key are never
+            // committed once the rotation is).
             while outcome == nil {
-                keys = try await loader.loadActive(using: writer)
+                if (failure as? PipelineError)?.code == .keysChanged {
+                    keys = try await loader.loadActive(using: writer)
+                    logger.notice("active token key changed; continuing with the new key", metadata: [
+                        "token_key_version": "\(keys.tokenKeyVersion)",
+                    ])
+                }
                 do {
                     outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
                 } catch let error as PipelineError where error.code == .keysChanged {
-                    continue
+                    failure = error
                 }
             }
             guard let outcome else { return }
