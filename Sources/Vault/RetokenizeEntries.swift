@@ -94,14 +94,13 @@ struct EntryWorker {
             for row in batch { try writer.appendRow(row) }
         }
         try session.execute("ANALYZE vault_retokenize_batch")
-        try session.execute(RetokenizeSQL.recordRewrites, [.int(target)])
         step.updated = try session.execute(
             anyForgotten ? RetokenizeSQL.moveEntriesUnlessForgotten : RetokenizeSQL.moveEntries,
             [.int(target), .int(dataKey.id)]
         ).affectedRows
         // What did not move already has (or must never have) an entry under its new token.
         if step.updated < batch.count {
-            step.merged = try session.execute(RetokenizeSQL.dropUnmoved).affectedRows
+            step.merged = try session.execute(RetokenizeSQL.dropUnmoved, [.int(target)]).affectedRows
         }
         return step
     }

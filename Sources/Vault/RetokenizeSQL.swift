@@ -14,45 +14,61 @@ enum RetokenizeSQL {
     static let countRows = "SELECT count(*) FROM user_logins WHERE token_key_version < $1"
     static let rowBounds = "SELECT min(login_id), max(login_id) FROM user_logins WHERE token_key_version < $1"
 
-    /// The next entries of field $2 under an older version after token $3, locked (a
-    /// concurrent `vault forget` waits for the batch, or the batch waits for it).
+    /// The next entries of field $2 under an older version after token $3. Not locked: the
+    /// statements below name each entry by its old token, so one that a concurrent `vault
+    /// forget` deleted meanwhile is neither moved nor mapped (its rows keep the forgotten
+    /// token).
     static let selectEntries = """
         SELECT token, dek_id, ciphertext FROM pii_vault
         WHERE field = $2 AND token > $3 AND token_key_version < $1
-        ORDER BY token LIMIT $4 FOR UPDATE
+        ORDER BY token LIMIT $4
         """
 
     static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep) FROM STDIN"
 
-    /// The mapping rows follow; a rerun after a crash overwrites what it wrote before.
-    static let recordRewrites = """
+    /// Old entries become the new ones in place ($2: the worker's data key), unless `etl`
+    /// already stored the value under its new token after the rotation (or an older
+    /// version's entry of the same value took it); each moved entry's mapping is recorded
+    /// in the same statement. Counts the entries moved.
+    static let moveEntries = moveEntries(unlessForgotten: false)
+    /// The same, and a value forgotten under its new token is never stored again.
+    static let moveEntriesUnlessForgotten = moveEntries(unlessForgotten: true)
+
+    private static func moveEntries(unlessForgotten: Bool) -> String {
+        """
+        WITH moved AS (
+            UPDATE pii_vault p
+            SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
+            FROM vault_retokenize_batch b
+            WHERE p.field = b.field AND p.token = b.old_token AND b.keep
+              AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
+              \(unlessForgotten ? "AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)" : "")
+            RETURNING b.field, b.old_token, b.new_token
+        )
+        \(recordRewrites("moved"))
+        """
+    }
+
+    /// The old entries that did not move: their value needs no entry of its own (it has or
+    /// must never have one under its new token); their mapping is recorded all the same.
+    static let dropUnmoved = """
+        WITH dropped AS (
+            DELETE FROM pii_vault p USING vault_retokenize_batch b
+            WHERE p.field = b.field AND p.token = b.old_token
+            RETURNING b.field, b.old_token, b.new_token
+        )
+        \(recordRewrites("dropped"))
+        """
+
+    /// Mapping rows from `source`; a rerun after a crash overwrites what it wrote before.
+    private static func recordRewrites(_ source: String) -> String {
+        """
         INSERT INTO token_rewrites (field, old_token, new_token, target_version)
-        SELECT field, old_token, new_token, $1 FROM vault_retokenize_batch
+        SELECT field, old_token, new_token, $1 FROM \(source)
         ON CONFLICT (field, old_token)
         DO UPDATE SET new_token = EXCLUDED.new_token, target_version = EXCLUDED.target_version
         """
-
-    /// Old entries become the new ones in place ($2: the worker's data key), unless `etl`
-    /// already stored the value under its new token after the rotation (or an older
-    /// version's entry of the same value took it).
-    static let moveEntries = """
-        UPDATE pii_vault p
-        SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
-        FROM vault_retokenize_batch b
-        WHERE p.field = b.field AND p.token = b.old_token AND b.keep
-          AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
-        """
-    /// The same, and a value forgotten under its new token is never stored again.
-    static let moveEntriesUnlessForgotten = moveEntries + """
-
-          AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)
-        """
-
-    /// The old entries that did not move: their value needs no entry of its own.
-    static let dropUnmoved = """
-        DELETE FROM pii_vault p USING vault_retokenize_batch b
-        WHERE p.field = b.field AND p.token = b.old_token
-        """
+    }
 
     /// Whether a mapping of an earlier, unfinished retokenize points to a token that is old now.
     static let hasOlderRewrites = "SELECT EXISTS (SELECT 1 FROM token_rewrites WHERE target_version < $1)"
