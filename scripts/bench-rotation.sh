@@ -16,28 +16,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
     exec "$ROOT/scripts/with-services.sh" "$0" "$@"
 fi
 N="${N:-1000000}"
-SCRATCH="${SCRATCH_PATH:-$ROOT/.build}"
-case "$SCRATCH" in /*) ;; *) SCRATCH="$ROOT/$SCRATCH" ;; esac
-PSQL="psql"
-[ -n "${FETCHDE_PG_BIN:-}" ] && [ -x "$FETCHDE_PG_BIN/psql" ] && PSQL="$FETCHDE_PG_BIN/psql"
 log() { echo "bench-rotation: $*" >&2; }
-
-log "building release binaries (scratch path $SCRATCH)"
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product vault >&2)
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product etl >&2)
-BIN="$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-rotation.XXXXXX")"
-DB="rotation_bench_$(date +%s)_$$"
-BASE_URL="$DATABASE_URL"
-cleanup() {
-    "$PSQL" "$BASE_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$PSQL" "$BASE_URL" -qc "CREATE DATABASE $DB"
-export DATABASE_URL="${BASE_URL%/*}/$DB" VAULT_DATABASE_URL="${BASE_URL%/*}/$DB"
-export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning
+. "$ROOT/scripts/lib/bench-common.sh"
+bench_build vault etl
+bench_database bench-rotation
+export METRICS_ADDRESS=off LOG_LEVEL=warning
 q() { "$PSQL" -X -At -d "$DATABASE_URL" -c "$1"; }
 seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 

@@ -20,32 +20,10 @@ fi
 
 RUNS="${RUNS:-11}"
 BULK="${BULK:-100000}"
-SCRATCH="${SCRATCH_PATH:-$ROOT/.build}"
-case "$SCRATCH" in /*) ;; *) SCRATCH="$ROOT/$SCRATCH" ;; esac
-
 log() { echo "bench-vault: $*" >&2; }
-
-PSQL="psql"
-[ -n "${FETCHDE_PG_BIN:-}" ] && [ -x "$FETCHDE_PG_BIN/psql" ] && PSQL="$FETCHDE_PG_BIN/psql"
-
-log "building release binaries (scratch path $SCRATCH)"
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product vault >&2)
-(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product etl >&2)
-BIN="$(cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-vault.XXXXXX")"
-DB="vault_bench_$(date +%s)_$$"
-BASE_URL="$DATABASE_URL"
-cleanup() {
-    "$PSQL" "$BASE_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$PSQL" "$BASE_URL" -qc "CREATE DATABASE $DB" >/dev/null
-# Same URL, other database (URLs as scripts/services.sh writes them: no query string).
-URL="${BASE_URL%/*}/$DB"
-export DATABASE_URL="$URL" VAULT_DATABASE_URL="$URL" KEYS_DIR="$WORK/keys"
+. "$ROOT/scripts/lib/bench-common.sh"
+bench_build vault etl
+bench_database bench-vault
 export VAULT_PASSPHRASE="bench passphrase $$" METRICS_ADDRESS=off LOG_LEVEL=warning
 unset VAULT_PASSPHRASE_FILE
 cd "$WORK"   # no config/config.ini here: environment and defaults only
@@ -59,7 +37,7 @@ awk -v n="$BULK" 'BEGIN {
             i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, int(i / 1000000) % 1000, int(i / 10000) % 100, i % 10000
 }' >messages.jsonl
 "$BIN/etl" ingest messages.jsonl >&2
-"$PSQL" "$URL" -Atqc "SELECT token FROM pii_vault ORDER BY random() LIMIT $BULK" >tokens.txt
+"$PSQL" "$DATABASE_URL" -Atqc "SELECT token FROM pii_vault ORDER BY random() LIMIT $BULK" >tokens.txt
 TOKENS="$(wc -l <tokens.txt)"
 ONE="$(head -n 1 tokens.txt)"
 

@@ -91,13 +91,8 @@ public struct Retokenizer: Sendable {
         let environment = self.environment
         let sizes = (entries: entryBatchSize, rows: rowBatchSize)
         let context = try await main.withSession { session -> RetokenizeContext in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "")
-            do {
-                return try RetokenizeContext.start(session, environment: environment, sizes: sizes)
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "retokenize", reason: "", detail: VaultDenials.cause(error))
-                throw error
+            try VaultDatabase.administer(session, action: "retokenize") {
+                try RetokenizeContext.start(session, environment: environment, sizes: sizes)
             }
         }
         let counts = RetokenizeTally()

@@ -28,9 +28,7 @@ public struct EncryptionKeyRotator: Sendable {
     public func rotate() async throws -> EncryptionRotationResult {
         let environment = self.environment
         let result = try await VaultDatabase.withSession(environment) { session -> EncryptionRotationResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "rotate_encryption", reason: "", detail: "")
-            do {
+            try VaultDatabase.administer(session, action: "rotate_encryption") {
                 let registered = try session.execute("SELECT vault_key_version AS v FROM vault_active")
                 guard registered.rows.first?["v"].int != nil else {
                     throw VaultError(.unavailable, "no vault key is registered: run vault init first")
@@ -39,9 +37,6 @@ public struct EncryptionKeyRotator: Sendable {
                 let passphrase = try environment.passphrase.forNewKey()
                 try VaultInitializer.ensureDirectory(environment.keysDirectory)
                 return try Self.rotate(session, environment: environment, passphrase: passphrase)
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "rotate_encryption", reason: "", detail: VaultDenials.cause(error))
-                throw error
             }
         }
         environment.logger.debug("vault key rotated", metadata: [
@@ -131,13 +126,8 @@ public struct Rewrapper: Sendable {
         let environment = self.environment
         let batchSize = self.batchSize
         let result = try await VaultDatabase.withSession(environment) { session -> RewrapResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "rewrap", reason: "", detail: "")
-            do {
-                return try Self.run(session, environment: environment, batchSize: batchSize, progress: progress)
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "rewrap", reason: "", detail: VaultDenials.cause(error))
-                throw error
+            try VaultDatabase.administer(session, action: "rewrap") {
+                try Self.run(session, environment: environment, batchSize: batchSize, progress: progress)
             }
         }
         environment.logger.debug("rewrap finished", metadata: [

@@ -37,14 +37,9 @@ public struct TokenKeyRotator: Sendable {
         let environment = self.environment
         let lockTimeout = self.lockTimeout
         let result = try await VaultDatabase.withSession(environment) { session -> TokenRotationResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "rotate_tokens", reason: "", detail: "")
-            do {
+            try VaultDatabase.administer(session, action: "rotate_tokens") {
                 try VaultInitializer.ensureDirectory(environment.keysDirectory)
                 return try Self.rotate(session, keys: environment.keys, lockTimeout: lockTimeout)
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "rotate_tokens", reason: "", detail: VaultDenials.cause(error))
-                throw error
             }
         }
         environment.logger.debug("token key rotated", metadata: [

@@ -57,6 +57,20 @@ enum VaultDatabase {
         }
     }
 
+    /// The start of every key operation: schema present, `SET ROLE vault_admin`, then `body`.
+    /// A refusal inside `body` (key file, passphrase, permission) is audited as a denial of
+    /// `action` before it is rethrown.
+    static func administer<T>(_ session: PostgresSession, action: String, _ body: () throws -> T) throws -> T {
+        try requireSchema(session)
+        try assumeVaultAdmin(session, action: action, reason: "", detail: "")
+        do {
+            return try body()
+        } catch where isDenial(error) {
+            AuditLog.recordDenial(session, action: action, reason: "", detail: VaultDenials.cause(error))
+            throw error
+        }
+    }
+
     /// Whether `error` is a refusal that belongs in the audit log as a denial.
     static func isDenial(_ error: any Error) -> Bool {
         switch error {
