@@ -81,6 +81,17 @@ struct TokenRotationTests {
         return try await fixture.database.scalar("SELECT count(*) FROM test_groups_before")
     }
 
+    /// A fixture whose queue got `count` generated bodies twice (every value a known
+    /// duplicate), drained by the pipeline, with its duplicate groups recorded.
+    static func seeded(_ name: String, count: Int, seed: UInt64) async throws -> (PipelineFixture, [String]) {
+        let fixture = try await PipelineFixture.make(name)
+        let bodies = DemoData(count: count, malformedEvery: 0, seed: seed).bodies()
+        try await fixture.send(bodies + bodies)
+        #expect(try await fixture.drain().outcome.inserted == 2 * count)
+        #expect(try await recordGroups(fixture) > 0)
+        return (fixture, bodies)
+    }
+
     /// Every group recorded before is still within one group (it may have grown).
     static func expectGroupsKept(_ fixture: PipelineFixture) async throws {
         #expect(try await fixture.database.scalar("""
@@ -198,11 +209,7 @@ struct TokenRotationTests {
 
     @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes")
     func killedRetokenizeResumes() async throws {
-        let fixture = try await PipelineFixture.make("retokkill")
-        let bodies = DemoData(count: 200, malformedEvery: 0, seed: 11).bodies()
-        try await fixture.send(bodies + bodies)
-        #expect(try await fixture.drain().outcome.inserted == 400)
-        #expect(try await Self.recordGroups(fixture) > 0)
+        let (fixture, bodies) = try await Self.seeded("retokkill", count: 200, seed: 11)
         let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
         #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
 
@@ -282,11 +289,7 @@ struct TokenRotationTests {
 
     @Test("a forgotten token keeps its rows together across the rotation; an etl with the new key follows; refusals")
     func forgottenAndRefusals() async throws {
-        let fixture = try await PipelineFixture.make("retokforget")
-        let bodies = DemoData(count: 120, malformedEvery: 0, seed: 5).bodies()
-        try await fixture.send(bodies + bodies)
-        #expect(try await fixture.drain().outcome.inserted == 240)
-        _ = try await Self.recordGroups(fixture)
+        let (fixture, bodies) = try await Self.seeded("retokforget", count: 120, seed: 5)
         let forgotten = try #require(try await fixture.database.query(
             "SELECT masked_ip FROM user_logins GROUP BY masked_ip ORDER BY count(*) DESC, masked_ip LIMIT 1"
         ).rows.first?[0].string)
