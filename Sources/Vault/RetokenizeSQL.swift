@@ -1,6 +1,13 @@
 /// The statements of `vault retokenize` (see ``Retokenizer``). `$1` is always the target
 /// (active) token key version.
 enum RetokenizeSQL {
+    /// Settings of a worker session. Every statement joins a batch (thousands of rows) to a
+    /// table of up to millions by its primary key: index probes, whose cost grows with the
+    /// batch. Left alone, the planner hashes the whole big table per batch (and spills when
+    /// it outgrows work_mem), so a run would grow with the square of the data; and JIT only
+    /// adds compile time to these short statements.
+    static let workerSettings = "SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off"
+
     /// One batch of re-tokenized entries; emptied at every commit.
     static let createBatchTable = """
         CREATE TEMP TABLE IF NOT EXISTS vault_retokenize_batch (

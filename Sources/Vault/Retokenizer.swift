@@ -100,9 +100,17 @@ public struct Retokenizer: Sendable {
         var rowTotal = context.pendingRows
         while true {
             let before = counts.withLock { $0.entries + $0.merged }
-            try await convertEntries(context, counts: counts, total: entryTotal, progress: progress)
-            try await main.withSession { session in try context.resolveChains(session) }
-            try await convertRows(main, context: context, counts: counts, total: rowTotal, progress: progress)
+            let clock = ContinuousClock()
+            let entriesTime = try await clock.measure {
+                try await convertEntries(context, counts: counts, total: entryTotal, progress: progress)
+                try await main.withSession { session in try context.resolveChains(session) }
+            }
+            let rowsTime = try await clock.measure {
+                try await convertRows(main, context: context, counts: counts, total: rowTotal, progress: progress)
+            }
+            environment.logger.debug("retokenize pass", metadata: [
+                "entries_seconds": "\(entriesTime)", "rows_seconds": "\(rowsTime)",
+            ])
             let left = try await main.withSession { session in
                 (entries: try context.count(session, RetokenizeSQL.countEntries), rows: try context.count(session, RetokenizeSQL.countRows))
             }
@@ -131,6 +139,7 @@ public struct Retokenizer: Sendable {
                 group.addTask {
                     try await VaultDatabase.withSession(environment) { session in
                         try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
+                        try session.executeScript(RetokenizeSQL.workerSettings)
                         var worker = EntryWorker(context: context, field: field)
                         do {
                             try worker.run(session) { step in
@@ -167,6 +176,7 @@ public struct Retokenizer: Sendable {
                 group.addTask {
                     try await VaultDatabase.withSession(environment) { session in
                         try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
+                        try session.executeScript(RetokenizeSQL.workerSettings)
                         var start = low + job * step
                         while start <= high {
                             let updated = try context.moveRows(session, from: start, to: start + step)
