@@ -55,4 +55,21 @@ print(f"  retokenize: {elapsed:.1f} s: {rows / elapsed:,.0f} user_logins rows/s 
       f"{entries / elapsed:,.0f} vault entries/s")
 print(f"  vault CPU {float(user) + float(sys_):.1f} s (the rest is PostgreSQL), peak RSS {int(rss) / 1024:.1f} MB")
 PY
+# The floor on this machine: one bare UPDATE of the same columns of every row and entry
+# (no crypto, no mapping, one statement each), rolled back.
+floor() {
+    local start end
+    start=$(date +%s.%N)
+    "$PSQL" -X -q -d "$DATABASE_URL" -c "BEGIN" -c "$1" -c "ROLLBACK"
+    end=$(date +%s.%N)
+    seconds "$start" "$end"
+}
+rows_floor="$(floor "UPDATE user_logins SET masked_ip = reverse(masked_ip), masked_device_id = reverse(masked_device_id), token_key_version = 0")"
+entries_floor="$(floor "UPDATE pii_vault SET token = reverse(token), token_key_version = 0")"
+python3 - "$elapsed" "$rows_floor" "$entries_floor" <<'PY'
+import sys
+elapsed, rows, entries = map(float, sys.argv[1:])
+print(f"  floor: bare UPDATE of every row {rows:.1f} s + of every entry {entries:.1f} s = {rows + entries:.1f} s; "
+      f"retokenize takes {elapsed / (rows + entries):.2f}x that")
+PY
 echo "  left under the old token key: $(q 'SELECT count(*) FROM user_logins WHERE token_key_version < 2') rows, $(q 'SELECT count(*) FROM pii_vault WHERE token_key_version < 2') entries; mapping rows left: $(q 'SELECT count(*) FROM token_rewrites')"

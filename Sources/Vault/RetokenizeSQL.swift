@@ -1,12 +1,17 @@
 /// The statements of `vault retokenize` (see ``Retokenizer``). `$1` is always the target
 /// (active) token key version.
 enum RetokenizeSQL {
-    /// Settings of a worker session. Every statement joins a batch (thousands of rows) to a
-    /// table of up to millions by its primary key: index probes, whose cost grows with the
-    /// batch. Left alone, the planner hashes the whole big table per batch (and spills when
-    /// it outgrows work_mem), so a run would grow with the square of the data; and JIT only
-    /// adds compile time to these short statements.
-    static let workerSettings = "SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off"
+    /// Settings of an entry worker's session. Each statement joins a batch (thousands of
+    /// entries) to tables of up to millions by their primary keys: index probes, whose cost
+    /// grows with the batch. Left alone, the planner may hash the whole big table for every
+    /// batch, and a run would grow with the square of the vault. JIT only adds compile time
+    /// to these short statements.
+    static let entryWorkerSettings = "SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off"
+
+    /// Settings of a row worker's session: a range of rows needs a mapping row for nearly
+    /// every token, so hashing the mapping once per range beats two index probes per row,
+    /// given the memory to hash it without spilling (else the planner probes).
+    static let rowWorkerSettings = "SET work_mem = '256MB'; SET jit = off"
 
     /// One batch of re-tokenized entries; emptied at every commit.
     static let createBatchTable = """

@@ -59,7 +59,7 @@ public struct Retokenizer: Sendable {
     /// Connections updating `user_logins` at once.
     public var jobs: Int
 
-    public init(environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 50_000, jobs: Int = 2) {
+    public init(environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 100_000, jobs: Int = 2) {
         self.environment = environment
         self.entryBatchSize = max(1, entryBatchSize)
         self.rowBatchSize = max(1, rowBatchSize)
@@ -139,7 +139,7 @@ public struct Retokenizer: Sendable {
                 group.addTask {
                     try await VaultDatabase.withSession(environment) { session in
                         try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.workerSettings)
+                        try session.executeScript(RetokenizeSQL.entryWorkerSettings)
                         var worker = EntryWorker(context: context, field: field)
                         do {
                             try worker.run(session) { step in
@@ -176,7 +176,7 @@ public struct Retokenizer: Sendable {
                 group.addTask {
                     try await VaultDatabase.withSession(environment) { session in
                         try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.workerSettings)
+                        try session.executeScript(RetokenizeSQL.rowWorkerSettings)
                         var start = low + job * step
                         while start <= high {
                             let updated = try context.moveRows(session, from: start, to: start + step)

@@ -23,7 +23,7 @@ extension VaultCommand {
         var batch = 10_000
 
         @Option(help: "user_logins ids per transaction.")
-        var rowBatch = 50_000
+        var rowBatch = 100_000
 
         @Option(help: "Database connections updating user_logins at once.")
         var jobs = 2
