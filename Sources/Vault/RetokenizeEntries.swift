@@ -2,8 +2,9 @@ import PIICrypto
 import Postgres
 import VaultFormat
 
-/// Phase 1 of `vault retokenize` for one field, on its own session: the old entries in token
-/// order, a batch per transaction (see ``Retokenizer``).
+/// Phase 1 of `vault retokenize` on its own session: the old entries of a field within a range
+/// of tokens, in token order, a batch per transaction (see ``Retokenizer``). A worker takes
+/// several ranges one after the other, with one data key and one cache of opened DEKs.
 struct EntryWorker {
     /// Encryptions after which the worker's data key is replaced (far below GCM's 2³² limit).
     static let dataKeyUses = 1 << 24
@@ -17,28 +18,45 @@ struct EntryWorker {
         var failed: [String] = []
     }
 
+    /// Entries of `field` with `low <= token < high` (tokens are lowercase hex).
+    struct Range: Sendable {
+        var field: PIIField
+        var low: String
+        var high: String
+    }
+
     let context: RetokenizeContext
-    let field: PIIField
+    private var field = PIIField.ip
     private var openedKeys: [Int64: SecureBytes] = [:]
     private var failedKeys = Set<Int64>()
     private var dataKey: (id: Int64, key: SecureBytes, uses: Int)?
 
-    init(context: RetokenizeContext, field: PIIField) {
+    init(context: RetokenizeContext) {
         self.context = context
-        self.field = field
     }
 
-    /// Converts every entry of the field under an older version; `committed` after each batch.
-    mutating func run(_ session: PostgresSession, committed: (Step) -> Void) throws {
+    /// `jobs` sets of ranges that split every field's tokens evenly (by leading hex digit).
+    static func ranges(jobs: Int) -> [[Range]] {
+        let digits = Array("0123456789abcdef")
+        let parts = max(1, min(jobs, digits.count))
+        let bounds = (0..<parts).map { String(digits[$0 * digits.count / parts]) } + ["g"]
+        return (0..<parts).map { part in
+            PIIField.allCases.map { Range(field: $0, low: bounds[part], high: bounds[part + 1]) }
+        }
+    }
+
+    /// Converts every entry of `range` under an older version; `committed` after each batch.
+    mutating func run(_ session: PostgresSession, range: Range, committed: (Step) -> Void) throws {
         try session.executeScript(RetokenizeSQL.createBatchTable)
         let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM vault_forgotten) AS any").rows.first?[0].bool ?? true
+        field = range.field
         var after = ""
         var conflicts = 0
         while true {
             try ensureDataKey(session, uses: context.entryBatchSize)
             let step: Step?
             do {
-                step = try session.transaction { try convertBatch(session, after: after, anyForgotten: anyForgotten) }
+                step = try session.transaction { try convertBatch(session, range: range, after: after, anyForgotten: anyForgotten) }
             } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && conflicts < 10 {
                 // An etl process stored one of the batch's values under its new token after
                 // the check: the batch rolled back; the retry finds that entry and merges.
@@ -52,13 +70,13 @@ struct EntryWorker {
         }
     }
 
-    /// One batch after token `after`; nil when none is left.
-    private mutating func convertBatch(_ session: PostgresSession, after: String, anyForgotten: Bool) throws -> Step? {
+    /// One batch of `range` after token `after`; nil when none is left.
+    private mutating func convertBatch(_ session: PostgresSession, range: Range, after: String, anyForgotten: Bool) throws -> Step? {
         guard let dataKey else { throw VaultError(.failure, "retokenize: no data key") }
         let target = Int64(context.target)
         let rows = try session.execute(
             RetokenizeSQL.selectEntries,
-            [.int(target), .text(field.rawValue), .text(after), .int(Int64(context.entryBatchSize))]
+            [.int(target), .text(field.rawValue), .text(max(after, range.low)), .int(Int64(context.entryBatchSize)), .text(range.high)]
         ).rows
         guard let last = rows.last?[0].string else { return nil }
         var step = Step(last: last)

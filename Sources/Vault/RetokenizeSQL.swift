@@ -26,13 +26,14 @@ enum RetokenizeSQL {
     static let countRows = "SELECT count(*) FROM user_logins WHERE token_key_version < $1"
     static let rowBounds = "SELECT min(login_id), max(login_id) FROM user_logins WHERE token_key_version < $1"
 
-    /// The next entries of field $2 under an older version after token $3. Not locked: the
+    /// The next entries of field $2 under an older version from token $3 (exclusive, or
+    /// inclusive when it is a range's lower bound: a bare hex digit is no token) below $5. Not locked: the
     /// statements below name each entry by its old token, so one that a concurrent `vault
     /// forget` deleted meanwhile is neither moved nor mapped (its rows keep the forgotten
     /// token).
     static let selectEntries = """
         SELECT token, dek_id, ciphertext FROM pii_vault
-        WHERE field = $2 AND token > $3 AND token_key_version < $1
+        WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
         ORDER BY token LIMIT $4
         """
 

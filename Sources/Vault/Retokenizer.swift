@@ -34,7 +34,7 @@ public enum RetokenizePhase: String, Sendable {
 /// older key version from the vault's originals, in resumable batches, while `etl` keeps
 /// ingesting with the new key.
 ///
-/// 1. **Entries** (one worker per field, a batch per transaction in token order): each old
+/// 1. **Entries** (`jobs` workers over ranges of tokens, a batch per transaction): each old
 ///    entry is opened, its value tokenized with the active key and sealed under a data key of
 ///    the worker with the associated data of its new token; the entry is updated in place and
 ///    the mapping old → new token is written to `token_rewrites` in the same transaction. An
@@ -56,7 +56,7 @@ public struct Retokenizer: Sendable {
     public var entryBatchSize: Int
     /// `user_logins` ids per transaction.
     public var rowBatchSize: Int
-    /// Connections updating `user_logins` at once.
+    /// Worker connections at once (each phase).
     public var jobs: Int
 
     public init(environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 100_000, jobs: Int = 2) {
@@ -127,7 +127,7 @@ public struct Retokenizer: Sendable {
         }
     }
 
-    /// Phase 1: one worker connection per field.
+    /// Phase 1: `jobs` worker connections, each over its share of every field's tokens.
     private func convertEntries(
         _ context: RetokenizeContext, counts: RetokenizeTally, total: Int,
         progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
@@ -135,19 +135,21 @@ public struct Retokenizer: Sendable {
         guard total > 0 else { return }
         let environment = self.environment
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for field in PIIField.allCases {
+            for ranges in EntryWorker.ranges(jobs: jobs) {
                 group.addTask {
                     try await VaultDatabase.withSession(environment) { session in
                         try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
                         try session.executeScript(RetokenizeSQL.entryWorkerSettings)
-                        var worker = EntryWorker(context: context, field: field)
+                        var worker = EntryWorker(context: context)
                         do {
-                            try worker.run(session) { step in
-                                let done = counts.withLock { counts -> Int in
-                                    counts.add(step)
-                                    return counts.entries + counts.merged + counts.failed.count
+                            for range in ranges {
+                                try worker.run(session, range: range) { step in
+                                    let done = counts.withLock { counts -> Int in
+                                        counts.add(step)
+                                        return counts.entries + counts.merged + counts.failed.count
+                                    }
+                                    progress?(.entries, min(done, total), total)
                                 }
-                                progress?(.entries, min(done, total), total)
                             }
                         } catch where VaultDatabase.isDenial(error) {
                             // e.g. a data key sealed to a vault key whose private key is absent

@@ -25,7 +25,7 @@ extension VaultCommand {
         @Option(help: "user_logins ids per transaction.")
         var rowBatch = 100_000
 
-        @Option(help: "Database connections updating user_logins at once.")
+        @Option(help: "Database connections working at once.")
         var jobs = 2
 
         func validate() throws {
