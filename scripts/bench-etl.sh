@@ -7,7 +7,8 @@
 #  2. `etl ingest` of INGEST_N generated messages vs psql COPY of the same rows, precomputed,
 #     into the same schema with the same indexes.
 #
-#   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4)
+#   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4 PARTS="e2e ingest")
+#   PARTS=e2e scripts/bench-etl.sh  (only part 1)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${AWS_ENDPOINT_URL:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
@@ -16,6 +17,7 @@ fi
 N="${N:-2000}"
 INGEST_N="${INGEST_N:-1000000}"
 K="${K:-4}"
+PARTS=" ${PARTS:-e2e ingest} "
 PY="$ROOT/scripts/bench_sqs_boto3.py"
 cd "$ROOT"
 swift build -c release --product etl >&2
@@ -27,6 +29,8 @@ export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning ETL_WAIT_TIME
 BASE_URL="$DATABASE_URL"
 db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE ${1}_$$"; echo "${BASE_URL%/*}/${1}_$$"; }
 export DATABASE_URL VAULT_DATABASE_URL
+
+if [[ "$PARTS" == *" e2e "* ]]; then
 DATABASE_URL="$(db bench_e2e)"; VAULT_DATABASE_URL="$DATABASE_URL"
 "$BIN/etl" migrate >/dev/null
 "$BIN/vault" init --no-passphrase >/dev/null
@@ -55,7 +59,9 @@ print(f"  boto3 receive+delete drain (ceiling): {float(ceiling):8.1f} msgs/s")
 print(f"  etl run (SQS -> PostgreSQL):          {rate:8.1f} msgs/s   ratio {rate / float(ceiling):.2f} (target >= 0.9)")
 print(f"  etl CPU: {(float(user) + float(sys_)) / int(n) * 1000:.3f} s per 1,000 messages; peak RSS {int(rss) / 1024:.1f} MB (target < 100 MB)")
 PY
+fi
 
+[[ "$PARTS" == *" ingest "* ]] || exit 0
 echo "== 2. etl ingest of $INGEST_N messages vs psql COPY of the same rows"
 "$BIN/etl" demo-messages --count "$INGEST_N" --malformed-every 0 > "$WORK/messages.jsonl"
 DATABASE_URL="$(db bench_ingest)"; VAULT_DATABASE_URL="$DATABASE_URL"
