@@ -15,6 +15,13 @@ final class MessageBuffer: Sendable {
         var waiting: [Pending] = []            // received, not yet in a batch
         var inBatch: [String: Pending] = [:]   // receipt handle → taken by the batch loop
         var reserved = 0                        // slots promised to receives in progress
+        var shallow = false                     // the last receive got less than it asked for
+    }
+
+    /// A batch taken by the batch loop, with when its oldest message was received.
+    struct Batch: Sendable {
+        let messages: [SQSMessage]
+        let oldestReceivedAt: ContinuousClock.Instant
     }
 
     private let state = Mutex(State())
@@ -34,25 +41,35 @@ final class MessageBuffer: Sendable {
     }
 
     /// Adds received messages and gives back the slots of a reservation of `reserved`.
+    /// `reserved` is also what the receive asked for: getting fewer means the queue had no
+    /// more visible messages (a shallow queue), which `takeBatch` uses.
     func add(_ messages: [SQSMessage], reserved: Int) {
         let now = ContinuousClock.now
         state.withLock { s in
             s.reserved -= reserved
+            s.shallow = messages.count < reserved
             s.waiting.append(contentsOf: messages.map { Pending(message: $0, receivedAt: now) })
         }
     }
 
+    /// Gives back the slots of a reservation whose receive failed.
+    func release(_ reserved: Int) {
+        state.withLock { $0.reserved -= reserved }
+    }
+
     /// Takes up to `max` waiting messages when `max` are there, when the oldest has waited
-    /// `maxWait`, or (when `flush`) whenever any wait. Empty when it is not time yet.
-    func takeBatch(max: Int, maxWait: Duration, flush: Bool) -> [SQSMessage] {
+    /// `maxWait`, when the queue is shallow (the last receive got less than it asked for:
+    /// waiting would not fill the batch, only hold its messages in flight longer), or (when
+    /// `flush`) whenever any wait. Nil when it is not time yet.
+    func takeBatch(max: Int, maxWait: Duration, flush: Bool) -> Batch? {
         let now = ContinuousClock.now
         return state.withLock { s in
-            guard let oldest = s.waiting.first else { return [] }
-            guard flush || s.waiting.count >= max || now - oldest.receivedAt >= maxWait else { return [] }
+            guard let oldest = s.waiting.first else { return nil }
+            guard flush || s.shallow || s.waiting.count >= max || now - oldest.receivedAt >= maxWait else { return nil }
             let taken = s.waiting.prefix(max)
             s.waiting.removeFirst(taken.count)
             for pending in taken { s.inBatch[pending.message.receiptHandle] = pending }
-            return taken.map(\.message)
+            return Batch(messages: taken.map(\.message), oldestReceivedAt: oldest.receivedAt)
         }
     }
 

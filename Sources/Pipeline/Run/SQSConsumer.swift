@@ -98,12 +98,13 @@ public final class SQSConsumer: Service, Sendable {
                 health.setQueue(true)
                 backoff.reset()
                 idleLoops.withLock { $0[index] = messages.isEmpty }
+                logger.trace("received", metadata: ["messages": "\(messages.count)", "loop": "\(index)"])
                 if !messages.isEmpty {
                     PipelineMetrics.received.increment(by: messages.count)
                     totals.withLock { $0.received += messages.count }
                 }
             } catch {
-                buffer.add([], reserved: batch)
+                buffer.release(batch)
                 if Task.isCancelled { return }
                 health.setQueue(false)
                 let delay = backoff.next()
@@ -117,26 +118,40 @@ public final class SQSConsumer: Service, Sendable {
 
     // MARK: batches
 
+    /// Batches are committed one at a time; the deletes of a committed batch run while the
+    /// next batch is formed and committed (at most `maxPendingDeletes` batches' worth), so
+    /// messages are not held in flight for a delete round trip they do not need. A batch's
+    /// messages stay held (and extended) until their deletes finish, so the loop returns
+    /// only once every delete is done.
     private func batchLoop() async throws {
-        var lastDrainCheck = ContinuousClock.now - .seconds(10)
-        while true {
-            let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
-            let flush = isStopping || idle
-            let messages = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush)
-            if messages.isEmpty {
-                // Stop once no receive can still bring messages and all held ones are done.
-                if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { return }
-                if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
-                    lastDrainCheck = ContinuousClock.now
-                    if await queueIsEmpty() {
-                        logger.info("queue drained")
-                        requestStop()
+        let maxPendingDeletes = 4
+        try await withThrowingTaskGroup(of: Void.self) { deletes in
+            var pendingDeletes = 0
+            var lastDrainCheck = ContinuousClock.now - .seconds(10)
+            while true {
+                let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
+                let flush = isStopping || idle
+                guard let batch = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush) else {
+                    // Stop once no receive can still bring messages and all held ones are done.
+                    if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { break }
+                    if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
+                        lastDrainCheck = ContinuousClock.now
+                        if await queueIsEmpty() {
+                            logger.info("queue drained")
+                            requestStop()
+                        }
                     }
+                    try await Task.sleep(for: .milliseconds(5))
+                    continue
                 }
-                try await Task.sleep(for: .milliseconds(5))
-                continue
+                guard let committed = await process(batch) else { continue }
+                if pendingDeletes >= maxPendingDeletes {
+                    try await deletes.next()
+                    pendingDeletes -= 1
+                }
+                pendingDeletes += 1
+                deletes.addTask { await self.delete(committed) }
             }
-            await process(messages)
         }
     }
 
@@ -159,8 +174,11 @@ public final class SQSConsumer: Service, Sendable {
         }
     }
 
-    /// Commits `messages` (retrying while the database is unreachable), then deletes them.
-    private func process(_ messages: [SQSMessage]) async {
+    /// Commits the batch (retrying while the database is unreachable) and returns its
+    /// messages for deletion, or nil when they were left for redelivery (shutdown without
+    /// keys or database).
+    private func process(_ batch: MessageBuffer.Batch) async -> [SQSMessage]? {
+        let messages = batch.messages
         let incoming = messages.map(Self.incoming)
         let start = ContinuousClock.now
         var backoff = Backoff()
@@ -171,23 +189,24 @@ public final class SQSConsumer: Service, Sendable {
                 // at shutdown, leave them undeleted: SQS redelivers them.
                 if isStopping {
                     buffer.finish(messages.map(\.receiptHandle))
-                    return
+                    return nil
                 }
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
             do {
                 let outcome = try await writer.writeIsolatingPoison(incoming, keys: keys)
+                let end = ContinuousClock.now
                 health.setDatabase(true)
                 PipelineMetrics.record(outcome)
-                PipelineMetrics.batchLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                PipelineMetrics.batchLatency.recordNanoseconds((end - start).nanoseconds)
                 totals.withLock { $0.outcome.add(outcome) }
                 logger.debug("batch committed", metadata: [
                     "messages": "\(messages.count)", "inserted": "\(outcome.inserted)",
                     "duplicates": "\(outcome.duplicates)", "quarantined": "\(outcome.quarantined)",
+                    "waited_ms": "\((start - batch.oldestReceivedAt).milliseconds)", "commit_ms": "\((end - start).milliseconds)",
                 ])
-                await delete(messages)
-                return
+                return messages
             } catch let error as PipelineError where error.code == .keysChanged {
                 // A token-key rotation committed meanwhile: nothing was written. Tokenize
                 // the batch again once the new key is loaded.
@@ -207,7 +226,7 @@ public final class SQSConsumer: Service, Sendable {
                             "messages": "\(messages.count)", "error": "\(error)",
                         ])
                         buffer.finish(messages.map(\.receiptHandle))
-                        return
+                        return nil
                     }
                 }
                 let delay = backoff.next()
@@ -217,7 +236,10 @@ public final class SQSConsumer: Service, Sendable {
         }
     }
 
+    /// Deletes committed messages (DeleteMessageBatch, ten at a time, concurrently), then
+    /// forgets them.
     private func delete(_ messages: [SQSMessage]) async {
+        let start = ContinuousClock.now
         let chunks = stride(from: 0, to: messages.count, by: 10).map { Array(messages[$0..<min($0 + 10, messages.count)]) }
         await withTaskGroup(of: (deleted: Int, failed: Int).self) { group in
             for chunk in chunks {
@@ -250,6 +272,7 @@ public final class SQSConsumer: Service, Sendable {
             }
         }
         buffer.finish(messages.map(\.receiptHandle))
+        logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
     }
 
     /// The pipeline's view of a received message.
@@ -313,4 +336,6 @@ extension Duration {
     var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
+
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
 }
