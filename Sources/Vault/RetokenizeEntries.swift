@@ -19,7 +19,7 @@ struct EntryWorker {
     }
 
     /// Entries of `field` with `low <= token < high` (tokens are lowercase hex).
-    struct Range: Sendable {
+    struct TokenRange: Sendable {
         var field: PIIField
         var low: String
         var high: String
@@ -36,17 +36,17 @@ struct EntryWorker {
     }
 
     /// `jobs` sets of ranges that split every field's tokens evenly (by leading hex digit).
-    static func ranges(jobs: Int) -> [[Range]] {
+    static func ranges(jobs: Int) -> [[TokenRange]] {
         let digits = Array("0123456789abcdef")
         let parts = max(1, min(jobs, digits.count))
         let bounds = (0..<parts).map { String(digits[$0 * digits.count / parts]) } + ["g"]
         return (0..<parts).map { part in
-            PIIField.allCases.map { Range(field: $0, low: bounds[part], high: bounds[part + 1]) }
+            PIIField.allCases.map { TokenRange(field: $0, low: bounds[part], high: bounds[part + 1]) }
         }
     }
 
     /// Converts every entry of `range` under an older version; `committed` after each batch.
-    mutating func run(_ session: PostgresSession, range: Range, committed: (Step) -> Void) throws {
+    mutating func run(_ session: PostgresSession, range: TokenRange, committed: (Step) -> Void) throws {
         try session.executeScript(RetokenizeSQL.createBatchTable)
         let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM vault_forgotten) AS any").rows.first?[0].bool ?? true
         field = range.field
@@ -71,7 +71,7 @@ struct EntryWorker {
     }
 
     /// One batch of `range` after token `after`; nil when none is left.
-    private mutating func convertBatch(_ session: PostgresSession, range: Range, after: String, anyForgotten: Bool) throws -> Step? {
+    private mutating func convertBatch(_ session: PostgresSession, range: TokenRange, after: String, anyForgotten: Bool) throws -> Step? {
         guard let dataKey else { throw VaultError(.failure, "retokenize: no data key") }
         let target = Int64(context.target)
         let rows = try session.execute(

@@ -115,8 +115,9 @@ public struct Retokenizer: Sendable {
                 (entries: try context.count(session, RetokenizeSQL.countEntries), rows: try context.count(session, RetokenizeSQL.countRows))
             }
             let now = counts.withLock { $0 }
-            // Entries the counts at start did not include (written by an etl process that
-            // had not switched yet, from before the rotation existed): one more pass.
+            // A pass that moved entries may have found some only now (under an older version,
+            // e.g. from an etl older than the commit-time key check): one more pass, until a
+            // pass moves nothing or only entries that fail authentication are left.
             if left.entries <= now.failed.count || now.entries + now.merged == before {
                 return try await main.withSession { session in
                     try context.finish(session, counts: now, leftEntries: left.entries, leftRows: left.rows)
