@@ -10,6 +10,7 @@
 #   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4 PARTS="e2e ingest")
 #   PARTS=e2e scripts/bench-etl.sh  (only part 1)
 #   BIN_DIR=DIR scripts/bench-etl.sh  (etl and vault from DIR instead of a release build)
+#   PROFILE=1 PARTS=ingest scripts/bench-etl.sh  (also: where the time of etl ingest goes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${AWS_ENDPOINT_URL:-}" ] || [ -z "${DATABASE_URL:-}" ]; then
@@ -112,3 +113,72 @@ print(f"  etl ingest: {ingest:10.0f} rows/s ({float(elapsed):.1f} s; etl CPU {fl
 print(f"  psql COPY:  {copy:10.0f} rows/s ({float(ce) - float(cs):.1f} s)")
 print(f"  ratio {ingest / copy:.2f} (target >= 0.5)")
 PY
+
+[ -n "${PROFILE:-}" ] || exit 0
+# PROFILE=1: where the time of `etl ingest` goes, on a fresh database: the time of each COPY
+# (from etl's debug log), the CPU of etl and of its PostgreSQL backend, and their top frames
+# (perf, when installed; etl and the backend are sampled separately).
+echo "== 2b. profile of etl ingest ($INGEST_N messages)"
+DATABASE_URL="$(db bench_profile)"; VAULT_DATABASE_URL="$DATABASE_URL"
+rm -rf "$KEYS_DIR"
+"$BIN/etl" migrate >/dev/null
+"$BIN/vault" init --no-passphrase >/dev/null
+PERF=""; command -v perf >/dev/null && PERF="perf record -q -F 499 -g"
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+/usr/bin/time -f "%e %U %S" -o "$WORK/profile-time" ${PERF:+$PERF -o "$WORK/etl.perf" --} \
+    "$BIN/etl" ingest --log-level debug "$WORK/messages.jsonl" >/dev/null 2> "$WORK/profile.log" &
+runner=$!
+backend=""
+while [ -z "$backend" ] && kill -0 "$runner" 2>/dev/null; do
+    sleep 0.05
+    backend="$(psql -X -At -d "$DATABASE_URL" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'fetchde-etl' AND datname = current_database() LIMIT 1")"
+done
+pgperf=""
+if [ -n "$PERF" ] && [ -n "$backend" ]; then $PERF -p "$backend" -o "$WORK/pg.perf" 2>/dev/null & pgperf=$!; fi
+backend_ticks=0
+while kill -0 "$runner" 2>/dev/null; do
+    t="$(ticks "$backend")"; [ "$t" -gt 0 ] 2>/dev/null && backend_ticks=$t
+    sleep 0.2
+done
+wait "$runner" || true
+if [ -n "$pgperf" ]; then kill -INT "$pgperf" 2>/dev/null || true; wait "$pgperf" || true; fi
+read -r pelapsed puser psys < "$WORK/profile-time"
+frames() {  # inclusive share of the first frame matching each pattern: frames PERFDATA LABEL=PATTERN...
+    local data=$1; shift
+    [ -s "$data" ] || return 0
+    perf report -i "$data" --children --sort sym -g none --stdio 2>/dev/null | { swift demangle --simplified 2>/dev/null || cat; } |
+        python3 -c '
+import re, sys
+rows = [re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[.\]\s+(.*)", l) for l in sys.stdin]
+rows = [(float(m.group(1)), m.group(3)) for m in rows if m]
+print("    " + ", ".join(f"{label} {next((p for p, s in rows if pattern in s), 0.0):.0f} %" for label, pattern in (a.split("=", 1) for a in sys.argv[1:])))' "$@"
+}
+python3 - "$WORK/profile.log" "$pelapsed" "$puser" "$psys" "$backend_ticks" <<'PY'
+import re, sys, datetime
+log, elapsed, user, sys_, backend_ticks = sys.argv[1:]
+events = []
+for line in open(log):
+    m = re.match(r"(\S+) debug \S+: postgres copy finished .*rows=(\d+)", line)
+    if m:
+        events.append((datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp(), int(m.group(2))))
+logins = vault = 0.0
+login_rows = vault_rows = 0
+for i in range(0, len(events) - 1, 2):  # per batch: the logins COPY, then the vault COPY
+    if i > 0:
+        logins += events[i][0] - events[i - 1][0]
+    vault += events[i + 1][0] - events[i][0]
+    login_rows += events[i][1]; vault_rows += events[i + 1][1]
+print(f"  wall {float(elapsed):.1f} s (under perf); etl CPU {float(user) + float(sys_):.1f} s; its PostgreSQL backend CPU {int(backend_ticks) / 100:.1f} s")
+print(f"  logins phase (commit + COPY of {login_rows:,} rows): {logins:.1f} s; vault phase (COPY of {vault_rows:,} new entries): {vault:.1f} s")
+PY
+if [ -s "$WORK/etl.perf" ]; then
+    echo "  etl, share of its CPU (inclusive):"
+    frames "$WORK/etl.perf" "COPY text encoding=PostgresCopyWriter.appendRow" "transform=BatchTransformer.transform" \
+        "JSON parse=LoginMessageParser.parse" "HMAC tokens=Tokenizer.token" "AES-GCM=AES256GCM.seal" \
+        "seen-values cache=SeenValues.compact" "message ids (SHA-256, hex)=FileIngest.messageID" "line reading=LineReader.next"
+fi
+if [ -s "$WORK/pg.perf" ]; then
+    echo "  PostgreSQL backend, share of its CPU (inclusive):"
+    frames "$WORK/pg.perf" "B-tree index inserts=ExecInsertIndexTuples" "of which key compares=_bt_compare" \
+        "buffer lookups=ReadBufferExtended" "COPY parsing=NextCopyFrom" "WAL=XLogInsert" "heap inserts=heap_multi_insert"
+fi
