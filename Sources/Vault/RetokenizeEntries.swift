@@ -129,20 +129,7 @@ struct EntryWorker {
         let wanted = ids.subtracting(openedKeys.keys).subtracting(failedKeys)
         guard !wanted.isEmpty else { return }
         guard let keyring = context.keyring else { throw VaultError(.failure, "retokenize: vault private keys were not loaded") }
-        let rows = try session.execute(
-            "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys WHERE dek_id = ANY($1::bigint[])",
-            [.text(VaultSQL.intArray(wanted.sorted()))]
-        ).rows
-        for row in rows {
-            guard let id = row[0].int, let version = row[1].int.map(Int.init) else { continue }
-            let opened = try? HPKE.open(
-                encapsulatedKey: row[2].bytes ?? [], ciphertext: row[3].bytes ?? [],
-                recipient: try keyring.privateKey(version: version),
-                info: VaultFormat.dekInfo, aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: version),
-                aead: .aes256GCM
-            )
-            if let opened, opened.count == 32 { openedKeys[id] = opened } else { failedKeys.insert(id) }
-        }
+        openedKeys.merge(try keyring.unsealDataKeys(session, ids: wanted).opened) { $1 }
         failedKeys.formUnion(wanted.subtracting(openedKeys.keys))
     }
 

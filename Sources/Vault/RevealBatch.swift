@@ -81,31 +81,13 @@ struct RevealFetcher {
         return forgotten
     }
 
-    /// Unseals the DEKs not seen yet, each once (HPKE, with the AAD naming DEK id and version).
+    /// Unseals the DEKs not seen yet, each once.
     private mutating func unseal(_ session: PostgresSession, _ wanted: Set<Int64>) throws {
         guard !wanted.isEmpty else { return }
         seen.formUnion(wanted)
-        let rows = try session.execute(
-            """
-            SELECT dek_id, vault_key_version, encapsulated_key, sealed_key
-            FROM vault_data_keys WHERE dek_id = ANY($1::bigint[])
-            """,
-            [.text(VaultSQL.intArray(wanted.sorted()))]
-        )
-        for row in rows.rows {
-            guard let dekID = row[0].int, let version = row[1].int.map(Int.init), wanted.contains(dekID) else { continue }
-            let privateKey = try keyring.privateKey(version: version)
-            dataKeysUnsealed += 1
-            let key = try? HPKE.open(
-                encapsulatedKey: row[2].bytes ?? [],
-                ciphertext: row[3].bytes ?? [],
-                recipient: privateKey,
-                info: VaultFormat.dekInfo,
-                aad: VaultFormat.dekAAD(dekID: dekID, vaultKeyVersion: version),
-                aead: .aes256GCM
-            )
-            if let key, key.count == 32 { dataKeys[dekID] = key }
-        }
+        let unsealed = try keyring.unsealDataKeys(session, ids: wanted)
+        dataKeysUnsealed += unsealed.found
+        dataKeys.merge(unsealed.opened) { $1 }
     }
 }
 

@@ -213,19 +213,11 @@ public struct Rewrapper: Sendable {
                         stepFailed.append(dekID)
                         continue
                     }
-                    let sealed = try dek.withUnsafeBytes { raw -> (encapsulatedKey: [UInt8], ciphertext: [UInt8]) in
-                        var plaintext = Array(raw)
-                        defer { for index in plaintext.indices { plaintext[index] = 0 } }
-                        return try HPKE.seal(
-                            recipient: publicKey, info: VaultFormat.dekInfo,
-                            aad: VaultFormat.dekAAD(dekID: dekID, vaultKeyVersion: activeVersion),
-                            plaintext: plaintext, aead: .aes256GCM
-                        )
-                    }
+                    let sealed = try VaultFormat.sealDataKey(dek, dekID: dekID, vaultKeyVersion: activeVersion, to: publicKey)
                     ids.append(dekID)
                     olds.append(Int64(old))
-                    encs.append(Self.hex(sealed.encapsulatedKey))
-                    sealeds.append(Self.hex(sealed.ciphertext))
+                    encs.append(lowercaseHex(sealed.encapsulatedKey))
+                    sealeds.append(lowercaseHex(sealed.sealedKey))
                     stepVersions[old, default: 0] += 1
                 }
                 var updated = 0
@@ -275,17 +267,5 @@ public struct Rewrapper: Sendable {
     /// A PostgreSQL text-array literal of hex strings (no element needs quoting).
     static func textArray(_ values: [String]) -> String {
         "{" + values.joined(separator: ",") + "}"
-    }
-
-    /// Lowercase hex of bytes.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

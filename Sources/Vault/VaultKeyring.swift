@@ -1,5 +1,6 @@
 import PIICrypto
 import Postgres
+import VaultFormat
 
 /// The vault's private keys, loaded once per command for the vault key versions the
 /// database still uses.
@@ -55,5 +56,30 @@ struct VaultKeyring {
         }
         if ring.keys[required] == nil { _ = try ring.privateKey(version: required) }
         return ring
+    }
+
+    /// Unseals the data keys `ids` (HPKE, with the associated data naming DEK id and vault
+    /// key version). `opened` holds those that authenticate; `found` counts the rows read. A
+    /// version whose private key file is absent throws (not authorized).
+    func unsealDataKeys(_ session: PostgresSession, ids: Set<Int64>) throws -> (opened: [Int64: SecureBytes], found: Int) {
+        guard !ids.isEmpty else { return ([:], 0) }
+        let rows = try session.execute(
+            "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys WHERE dek_id = ANY($1::bigint[])",
+            [.text(VaultSQL.intArray(ids.sorted()))]
+        ).rows
+        var opened: [Int64: SecureBytes] = [:]
+        var found = 0
+        for row in rows {
+            guard let id = row[0].int, let version = row[1].int.map(Int.init), ids.contains(id) else { continue }
+            found += 1
+            let key = try? HPKE.open(
+                encapsulatedKey: row[2].bytes ?? [], ciphertext: row[3].bytes ?? [],
+                recipient: try privateKey(version: version),
+                info: VaultFormat.dekInfo, aad: VaultFormat.dekAAD(dekID: id, vaultKeyVersion: version),
+                aead: .aes256GCM
+            )
+            if let key, key.count == 32 { opened[id] = key }
+        }
+        return (opened, found)
     }
 }
