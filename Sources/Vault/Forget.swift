@@ -32,19 +32,19 @@ public struct Forgetter: Sendable {
             do {
                 return try session.transaction {
                     let entries = try session.execute(
-                        "SELECT field FROM pii_vault WHERE token = $1 ORDER BY field FOR UPDATE", [.text(token)]
+                        "SELECT field FROM pii_vault WHERE \(VaultSQL.anyField) AND token = $1 ORDER BY field FOR UPDATE", [.text(token)]
                     )
                     let fields = entries.rows.compactMap { $0["field"].string }
                     if fields.isEmpty {
                         let earlier = try session.execute(
-                            "SELECT 1 FROM vault_forgotten WHERE token = $1 LIMIT 1", [.text(token)]
+                            "SELECT 1 FROM vault_forgotten WHERE \(VaultSQL.anyField) AND token = $1 LIMIT 1", [.text(token)]
                         )
                         guard earlier.count > 0 else { throw VaultError(.dataError, "unknown token \(token)") }
                         try AuditLog.append(session, action: "forget", outcome: "already-forgotten", reason: reason, detail: token)
                         return ForgetResult(token: token, fields: [])
                     }
                     try AuditLog.append(session, action: "forget", outcome: "forgotten", reason: reason, detail: token)
-                    try session.execute("DELETE FROM pii_vault WHERE token = $1", [.text(token)])
+                    try session.execute("DELETE FROM pii_vault WHERE \(VaultSQL.anyField) AND token = $1", [.text(token)])
                     for field in fields {
                         try session.execute(
                             "INSERT INTO vault_forgotten (field, token) VALUES ($1, $2) ON CONFLICT DO NOTHING",

@@ -30,6 +30,8 @@ struct EntryWorker {
     private var openedKeys: [Int64: SecureBytes] = [:]
     private var failedKeys = Set<Int64>()
     private var dataKey: (id: Int64, key: SecureBytes, uses: Int)?
+    /// Whether a new token already stored has been met: from then on every batch checks first.
+    private var collided = false
 
     init(context: RetokenizeContext) {
         self.context = context
@@ -58,9 +60,11 @@ struct EntryWorker {
             do {
                 step = try session.transaction { try convertBatch(session, range: range, after: after, anyForgotten: anyForgotten) }
             } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && conflicts < 10 {
-                // An etl process stored one of the batch's values under its new token after
-                // the check: the batch rolled back; the retry finds that entry and merges.
+                // One of the batch's values is stored under its new token already (etl stored
+                // it after the rotation, or another worker moved an older version's entry of
+                // it): the batch rolled back; the retry checks first and merges.
                 conflicts += 1
+                collided = true
                 continue
             }
             guard let step else { return }
@@ -111,9 +115,8 @@ struct EntryWorker {
         try session.copyIn(RetokenizeSQL.copyBatch) { writer in
             for row in batch { try writer.appendRow(row) }
         }
-        try session.execute("ANALYZE vault_retokenize_batch")
         step.updated = try session.execute(
-            anyForgotten ? RetokenizeSQL.moveEntriesUnlessForgotten : RetokenizeSQL.moveEntries,
+            RetokenizeSQL.moveEntries(unlessStored: collided, unlessForgotten: anyForgotten),
             [.int(target), .int(dataKey.id)]
         ).affectedRows
         // What did not move already has (or must never have) an entry under its new token.

@@ -39,22 +39,21 @@ enum RetokenizeSQL {
 
     static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep) FROM STDIN"
 
-    /// Old entries become the new ones in place ($2: the worker's data key), unless `etl`
-    /// already stored the value under its new token after the rotation (or an older
-    /// version's entry of the same value took it); each moved entry's mapping is recorded
-    /// in the same statement. Counts the entries moved.
-    static let moveEntries = moveEntries(unlessForgotten: false)
-    /// The same, and a value forgotten under its new token is never stored again.
-    static let moveEntriesUnlessForgotten = moveEntries(unlessForgotten: true)
-
-    private static func moveEntries(unlessForgotten: Bool) -> String {
+    /// Old entries become the new ones in place ($2: the worker's data key); each moved
+    /// entry's mapping is recorded in the same statement. Counts the entries moved.
+    /// - `unlessStored`: not if `etl` already stored the value under its new token after the
+    ///   rotation (or an older version's entry of the same value took it). Without it, such
+    ///   an entry makes the statement fail with a unique violation (and the batch is redone
+    ///   with it): a probe per entry saved while nothing collides.
+    /// - `unlessForgotten`: not if the value was forgotten under its new token.
+    static func moveEntries(unlessStored: Bool, unlessForgotten: Bool) -> String {
         """
         WITH moved AS (
             UPDATE pii_vault p
             SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
             FROM vault_retokenize_batch b
             WHERE p.field = b.field AND p.token = b.old_token AND b.keep
-              AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)
+              \(unlessStored ? "AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)" : "")
               \(unlessForgotten ? "AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)" : "")
             RETURNING b.field, b.old_token, b.new_token
         )

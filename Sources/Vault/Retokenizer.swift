@@ -58,12 +58,18 @@ public struct Retokenizer: Sendable {
     public var rowBatchSize: Int
     /// Worker connections at once (each phase).
     public var jobs: Int
+    /// How the rows move (phase 2).
+    public var rowsMethod: RowsMethod
 
-    public init(environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 100_000, jobs: Int = 2) {
+    public init(
+        environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 250_000, jobs: Int = 2,
+        rowsMethod: RowsMethod = .auto
+    ) {
         self.environment = environment
         self.entryBatchSize = max(1, entryBatchSize)
         self.rowBatchSize = max(1, rowBatchSize)
         self.jobs = max(1, jobs)
+        self.rowsMethod = rowsMethod
     }
 
     static let advisoryLock: Int64 = 7_321_001
@@ -164,8 +170,57 @@ public struct Retokenizer: Sendable {
         }
     }
 
-    /// Phase 2: `jobs` worker connections over interleaved `login_id` ranges.
+    /// Phase 2, by rebuilding the table or in place (see ``RowsMethod``).
     private func convertRows(
+        _ main: PostgresConnection, context: RetokenizeContext, counts: RetokenizeTally, total: Int,
+        progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
+    ) async throws {
+        guard total > 0 else { return }
+        let rebuild = RowsRebuild(context: context, environment: environment, step: Int64(rowBatchSize), jobs: jobs)
+        let logger = environment.logger
+        let method = rowsMethod
+        let started = try await main.withSession { session -> Bool in
+            guard method != .inPlace, try RowsRebuild.isInstalled(session) else {
+                if method == .rebuild { throw VaultError(.failure, "rebuilding user_logins needs schema version 6: run etl migrate") }
+                try RowsRebuild.abandon(session)
+                return false
+            }
+            if method == .auto {
+                // A few rows left (a later pass, a resumed run) are cheaper to update than a copy of all.
+                let pending = try RowsRebuild.isPending(session)
+                if total * 4 < (try RowsRebuild.estimatedRows(session)) && !pending { return false }
+            }
+            guard let blocker = try rebuild.begin(session) else { return true }
+            if method == .rebuild { throw VaultError(.failure, "cannot rebuild user_logins: \(blocker)") }
+            // Slower than a rebuild: the operator should know why.
+            logger.warning("retokenize: updating user_logins rows in place", metadata: ["reason": "\(blocker)"])
+            return false
+        }
+        guard started else {
+            return try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
+        }
+        // Progress counts the rows copied, of all the table's rows.
+        let tableRows = try await main.withSession { session in max(total, try RowsRebuild.estimatedRows(session)) }
+        let copied = Mutex(0)
+        try await rebuild.fill(main) { rows in
+            let done = copied.withLock { copied -> Int in
+                copied += rows
+                return copied
+            }
+            progress?(.rows, min(done, tableRows), tableRows)
+        }
+        try await rebuild.buildIndexes(main)
+        let left = try await main.withSession { session -> Int in
+            let replayed = try rebuild.swap(session)
+            logger.debug("retokenize: user_logins swapped for its rebuilt copy", metadata: ["rows_replayed": "\(replayed)"])
+            return try context.count(session, RetokenizeSQL.countRows)
+        }
+        // Rows under an older version never grow once the rotation committed (etl writes the new one).
+        counts.withLock { $0.rows += max(0, total - left) }
+    }
+
+    /// Phase 2 in place: `jobs` worker connections over interleaved `login_id` ranges.
+    private func convertRowsInPlace(
         _ main: PostgresConnection, context: RetokenizeContext, counts: RetokenizeTally, total: Int,
         progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
     ) async throws {

@@ -114,6 +114,10 @@ public struct Revealer: Sendable {
 /// Array parameters as PostgreSQL text-array literals. Only canonical tokens (hex digits)
 /// and integers are ever passed, so no element needs quoting.
 enum VaultSQL {
+    /// `field IN ('ip', 'device_id')`: with it, a lookup by token alone probes the primary key
+    /// (field, token) once per field (there is no index on the token by itself).
+    static let anyField = "field IN (" + PIIField.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
     static func textArray<C: Collection>(_ tokens: C) -> String where C.Element == String {
         var out = "{"
         out.reserveCapacity(tokens.count * 65 + 2)

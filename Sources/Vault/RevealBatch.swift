@@ -42,7 +42,7 @@ struct RevealFetcher {
             """
             DECLARE \(Self.cursor) NO SCROLL CURSOR FOR
             SELECT p.token, p.field, p.dek_id, p.ciphertext
-            FROM unnest($1::text[]) AS wanted(token) JOIN pii_vault p ON p.token = wanted.token
+            FROM unnest($1::text[]) AS wanted(token) JOIN pii_vault p ON p.token = wanted.token AND p.\(VaultSQL.anyField)
             """,
             [.text(VaultSQL.textArray(tokens))]
         )
@@ -72,7 +72,7 @@ struct RevealFetcher {
         while start < missing.count {
             let end = min(start + batchSize, missing.count)
             let rows = try session.execute(
-                "SELECT DISTINCT token FROM vault_forgotten WHERE token = ANY($1::text[])",
+                "SELECT DISTINCT token FROM vault_forgotten WHERE \(VaultSQL.anyField) AND token = ANY($1::text[])",
                 [.text(VaultSQL.textArray(missing[start..<end]))]
             )
             for row in rows.rows { if let token = row[0].string { forgotten.insert(token) } }

@@ -9,10 +9,13 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every token of an older token key from the vault's originals (resumable; audited).",
             discussion: """
-                Run after vault rotate --tokens, while etl keeps ingesting. Updates pii_vault and \
-                user_logins in batches, each its own transaction: safe to interrupt and rerun. \
-                Afterwards each value has one token across all rows, and every duplicate group \
-                is still one group. Needs the vault private keys (and their passphrase).
+                Run after vault rotate --tokens, while etl keeps ingesting. Updates pii_vault in \
+                batches, each its own transaction, then moves user_logins: by default into a copy \
+                filled in ranges of ids and swapped in under a short lock (a view, rule, foreign \
+                key, publication, policy or trigger on user_logins makes it update the rows in \
+                place instead). Safe to interrupt and rerun at any point. Afterwards each value has \
+                one token across all rows, and every duplicate group is still one group. Needs the \
+                vault private keys (and their passphrase).
                 """
         )
 
@@ -23,20 +26,28 @@ extension VaultCommand {
         var batch = 10_000
 
         @Option(help: "user_logins ids per transaction.")
-        var rowBatch = 100_000
+        var rowBatch = 250_000
+
+        @Option(help: "How user_logins rows move: auto (rebuild when most rows move and nothing bound to the table forbids it), rebuild, in-place.")
+        var rows = RowsMethod.auto.rawValue
 
         @Option(help: "Database connections working at once.")
         var jobs = 2
 
         func validate() throws {
             guard batch > 0, rowBatch > 0, jobs > 0 else { throw ValidationError("--batch, --row-batch and --jobs must be positive") }
+            guard RowsMethod(rawValue: rows) != nil else {
+                throw ValidationError("--rows must be one of \(RowsMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
         }
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(passphraseFile: passphrase.passphraseFile)
                 let progress = TerminalProgress(enabled: isatty(STDERR_FILENO) == 1)
-                let result = try await Retokenizer(environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch, jobs: jobs)
+                let result = try await Retokenizer(
+                    environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch, jobs: jobs, rowsMethod: RowsMethod(rawValue: rows) ?? .auto
+                )
                     .retokenize { phase, done, total in progress.update("retokenize", done, total, unit: phase.rawValue) }
                 progress.finish()
                 var text = "retokenized \(result.entriesRetokenized) vault entries (\(result.entriesMerged) merged into existing ones) "

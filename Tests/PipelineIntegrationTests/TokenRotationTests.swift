@@ -149,8 +149,9 @@ struct TokenRotationTests {
 
     // MARK: tests
 
-    @Test("rotate --tokens while etl ingests, then retokenize: one token per value, every duplicate group kept, nothing left over")
-    func retokenizeWhileIngesting() async throws {
+    @Test("rotate --tokens while etl ingests, then retokenize: one token per value, every duplicate group kept, nothing left over",
+          arguments: ["rebuild", "in-place"])
+    func retokenizeWhileIngesting(rows: String) async throws {
         let fixture = try await PipelineFixture.make("retoklive")
         let bodies = DemoData(count: 300, malformedEvery: 0, seed: 7).bodies()
         try await fixture.send(bodies)
@@ -176,11 +177,33 @@ struct TokenRotationTests {
         let status = try await Self.vault(["status"], fixture)
         #expect(status.stdout.contains("to retokenize (vault retokenize)"), "\(status.stdout)")
 
-        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40"], fixture)
+        // What a rebuilt table must keep: column grants, comment, storage options (and the
+        // pipeline's own grants, which the later etl run needs).
+        try await fixture.database.query("GRANT SELECT (user_id, masked_ip) ON user_logins TO PUBLIC")
+        try await fixture.database.query("COMMENT ON TABLE user_logins IS 'one row per login'")
+        try await fixture.database.query("ALTER TABLE user_logins SET (fillfactor = 90)")
+        let indexes = try await Self.indexDefinitions(fixture)
+
+        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40", "--rows", rows], fixture)
         #expect(retokenize.status == 0, "\(retokenize.stderr)")
         #expect(retokenize.stdout.contains("to token key v2"), "\(retokenize.stdout)")
         #expect(retokenize.stderr.isEmpty, "not a terminal: no progress expected\n\(retokenize.stderr)")
         #expect(try await etl.wait() == 0, "\(etl.stderr)")
+
+        #expect(try await Self.indexDefinitions(fixture) == indexes)
+        #expect(try await fixture.database.scalar("""
+            SELECT count(*) FROM pg_class c WHERE c.oid = 'user_logins'::regclass
+              AND c.reloptions = '{fillfactor=90}' AND obj_description(c.oid, 'pg_class') = 'one row per login'
+              AND has_column_privilege('public', 'user_logins', 'masked_ip', 'SELECT')
+              AND NOT has_column_privilege('public', 'user_logins', 'masked_device_id', 'SELECT')
+              AND has_table_privilege('etl_ingest', 'user_logins', 'INSERT')
+              AND has_sequence_privilege('etl_ingest', pg_get_serial_sequence('user_logins', 'login_id'), 'USAGE')
+            """) == 1, "user_logins lost a grant, its comment or its options")
+        // Nothing of the rebuild is left behind.
+        #expect(try await fixture.database.scalar("""
+            SELECT count(*) FROM pg_class WHERE relname IN ('user_logins_retokenized', 'user_logins_retired')
+            """) == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'user_logins'::regclass") == 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 900)
         #expect(atRotation < 900)
         // Rows etl wrote after the rotation carry the new version; none of the old one came
@@ -205,17 +228,27 @@ struct TokenRotationTests {
         let more = try ETLProcess(["run", "--drain"], environment: environment)
         #expect(try await more.wait() == 0, "\(more.stderr)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies + bodies + Array(bodies.prefix(30)), version: 2)
+        // The identity went on from where the old table's stopped.
+        #expect(try await fixture.database.scalar("SELECT count(DISTINCT login_id) FROM user_logins") == 930)
     }
 
-    @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes")
-    func killedRetokenizeResumes() async throws {
+    /// `indexdef` of every index of `user_logins` (names included), sorted.
+    static func indexDefinitions(_ fixture: PipelineFixture) async throws -> [String] {
+        try await fixture.database.query(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'user_logins' ORDER BY indexname"
+        ).rows.compactMap { $0[0].string }
+    }
+
+    @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes",
+          arguments: ["rebuild", "in-place"])
+    func killedRetokenizeResumes(rows: String) async throws {
         let (fixture, bodies) = try await Self.seeded("retokkill", count: 200, seed: 11)
         let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
         #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
 
         // Phase 1 (entries): a lock on the entry halfway in key order stops the run there.
         try await killWhileBlocked(
-            fixture,
+            fixture, rows: rows,
             lock: "SELECT 1 FROM pii_vault WHERE (field, token) = (SELECT field, token FROM pii_vault ORDER BY field, token OFFSET \(entries / 2) LIMIT 1) FOR UPDATE",
             // Batches of 10 in key order: those before the locked entry commit.
             progressed: { try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") >= entries / 2 - 10 }
@@ -225,32 +258,64 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == entries)
         try await expectEveryTokenResolves(fixture)
 
-        // Phase 2 (rows): a lock on a row halfway in login_id order.
-        try await killWhileBlocked(
-            fixture,
-            lock: "SELECT 1 FROM user_logins WHERE login_id = (SELECT login_id FROM user_logins ORDER BY login_id OFFSET 200 LIMIT 1) FOR UPDATE",
-            progressed: { try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") >= 120 }
-        )
-        let movedRows = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2")
-        #expect(movedRows >= 120 && movedRows < 400)
+        if rows == "in-place" {
+            // Phase 2 (rows): a lock on a row halfway in login_id order.
+            try await killWhileBlocked(
+                fixture, rows: rows,
+                lock: "SELECT 1 FROM user_logins WHERE login_id = (SELECT login_id FROM user_logins ORDER BY login_id OFFSET 200 LIMIT 1) FOR UPDATE",
+                progressed: { try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") >= 120 }
+            )
+            let movedRows = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2")
+            #expect(movedRows >= 120 && movedRows < 400)
+        } else {
+            // Phase 2a (filling the copy): an uncommitted claim on the range of ids 200..<240
+            // holds its worker; the other copies its share.
+            try await killWhileBlocked(
+                fixture, rows: rows, lock: "INSERT INTO retokenize_rebuild_ranges VALUES (200, 0)", rollback: true,
+                progressed: {
+                    guard try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") > 0
+                    else { return false }
+                    return try await fixture.database.scalar("SELECT count(*) FROM user_logins_retokenized") >= 120
+                }
+            )
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins_retokenized") < 400)
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
+            try await expectEveryTokenResolves(fixture)
+            // Phase 2b (the swap): a row lock holds off the exclusive lock it needs.
+            try await killWhileBlocked(
+                fixture, rows: rows,
+                lock: "SELECT 1 FROM user_logins WHERE login_id = 200 FOR UPDATE",
+                progressed: {
+                    try await fixture.database.scalar(
+                        "SELECT count(*) FROM pg_locks WHERE relation = 'user_logins'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted"
+                    ) > 0
+                }
+            )
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins_retokenized") == 400)
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
+        }
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 1") == 0)
         try await expectEveryTokenResolves(fixture)
 
-        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40"], fixture)
+        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40", "--rows", rows], fixture)
         #expect(rerun.status == 0, "\(rerun)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") == 0)
     }
 
-    /// Starts a retokenize with small batches while another session holds `lock`, waits
-    /// until `progressed`, kills it with SIGKILL, then lets the lock go.
-    func killWhileBlocked(_ fixture: PipelineFixture, lock: String, progressed: () async throws -> Bool) async throws {
+    /// Starts a retokenize with small batches while another session holds `lock` (then
+    /// commits, or rolls back), waits until `progressed`, kills it with SIGKILL, then lets the
+    /// lock go.
+    func killWhileBlocked(
+        _ fixture: PipelineFixture, rows: String, lock: String, rollback: Bool = false, progressed: () async throws -> Bool
+    ) async throws {
         let blocker = try await fixture.database.connect()
         let holding = Task {
             try await blocker.withSession { session in
-                try session.transaction {
-                    _ = try session.execute(lock)
-                    _ = try session.execute("SELECT pg_sleep(8), 'retokenize-test-blocker'")
-                }
+                try session.execute("BEGIN")
+                _ = try session.execute(lock)
+                _ = try session.execute("SELECT pg_sleep(8), 'retokenize-test-blocker'")
+                try session.execute(rollback ? "ROLLBACK" : "COMMIT")
             }
         }
         try await Self.waitUntil("the blocker") {
@@ -258,7 +323,7 @@ struct TokenRotationTests {
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
             ) > 0
         }
-        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40"], fixture)
+        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40", "--rows", rows], fixture)
         try await Self.waitUntil("retokenize to make progress", progressed)
         try await Task.sleep(for: .milliseconds(300))
         #expect(run.process.isRunning, "retokenize was not blocked: \(run.stdout()) \(run.stderr())")
@@ -277,10 +342,13 @@ struct TokenRotationTests {
                                   WHERE r.field = '\(field)' AND r.old_token = u.\(column))
                 """) == 0, "rows of \(field) whose token leads nowhere")
         }
-        // Rows still on the old key reveal through their old token (their entry is not moved
-        // yet, or they are found via the mapping's new token).
+        // Rows reveal through their token (their entry is not moved yet, or the row is) or
+        // the mapping's new token.
         let old = try await fixture.database.query("""
-            SELECT u.masked_ip FROM user_logins u JOIN pii_vault p ON p.field = 'ip' AND p.token = u.masked_ip LIMIT 5
+            SELECT coalesce(p.token, r.new_token) FROM user_logins u
+            LEFT JOIN pii_vault p ON p.field = 'ip' AND p.token = u.masked_ip
+            LEFT JOIN token_rewrites r ON r.field = 'ip' AND r.old_token = u.masked_ip
+            ORDER BY u.login_id LIMIT 5
             """).rows.compactMap { $0[0].string }
         #expect(!old.isEmpty)
         let reveal = try await Self.vault(["reveal"] + old + ["--reason", "mid-retokenize"], fixture)
@@ -332,6 +400,29 @@ struct TokenRotationTests {
         let first = try #require(try JSONSerialization.jsonObject(with: Data(bodies[0].utf8)) as? [String: Any])
         let token = tokenizer.token(try #require(first["device_id"] as? String), field: .deviceID)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_device_id = $1", [.text(token)]) >= 3)
+    }
+
+    @Test("a view on user_logins: retokenize updates the rows in place (the view keeps working); --rows rebuild refuses (1)")
+    func viewKeepsTheTableInPlace() async throws {
+        let (fixture, bodies) = try await Self.seeded("retokview", count: 60, seed: 9)
+        try await fixture.database.query("CREATE VIEW analyst_ips AS SELECT masked_ip, count(*) AS logins FROM user_logins GROUP BY 1")
+        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+
+        let refused = try await Self.vault(["retokenize", "--rows", "rebuild"], fixture)
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr == "vault: cannot rebuild user_logins: a view or rule depends on user_logins\n", "\(refused.stderr)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'user_logins'::regclass") == 0)
+
+        let retokenize = try await Self.vault(["retokenize"], fixture)
+        #expect(retokenize.status == 0, "\(retokenize)")
+        #expect(retokenize.stderr.contains("updating user_logins rows in place"), "\(retokenize.stderr)")
+        try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
+        // The view reads the same table, now with the new tokens.
+        #expect(try await fixture.database.scalar("""
+            SELECT count(*) FROM analyst_ips a JOIN pii_vault p ON p.field = 'ip' AND p.token = a.masked_ip AND p.token_key_version = 2
+            """) == (try await fixture.database.scalar("SELECT count(DISTINCT masked_ip) FROM user_logins")))
+        #expect(try await Self.vault(["retokenize", "--rows", "sideways"], fixture).status == 64)
     }
 
     @Test("rotate --tokens waits for a batch transaction in flight; a second retokenize at once is refused (1)")
