@@ -185,6 +185,9 @@ extension Migration {
                 CREATE TABLE user_logins_retokenized (LIKE user_logins INCLUDING DEFAULTS INCLUDING IDENTITY
                     INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING COMMENTS
                     INCLUDING STATISTICS);
+                -- No autovacuum on the copy while it is filled and indexed (a CREATE INDEX would
+                -- wait for it to give way); the swap gives it the table's own options.
+                ALTER TABLE user_logins_retokenized SET (autovacuum_enabled = false);
                 -- Waits for the writers in flight; every later change is logged.
                 CREATE TRIGGER fetchde_retokenize_log_insert AFTER INSERT ON user_logins
                     REFERENCING NEW TABLE AS fetchde_new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchde_retokenize_log_change();
@@ -327,6 +330,7 @@ extension Migration {
                         CASE WHEN grant_row.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
                 END LOOP;
                 EXECUTE format('COMMENT ON TABLE user_logins_retokenized IS %L', obj_description(old_table, 'pg_class'));
+                ALTER TABLE user_logins_retokenized RESET (autovacuum_enabled);
                 SELECT reloptions INTO options FROM pg_class WHERE oid = old_table;
                 IF options IS NOT NULL THEN
                     EXECUTE format('ALTER TABLE user_logins_retokenized SET (%s)', array_to_string(options, ', '));
@@ -366,6 +370,8 @@ extension Migration {
                 fetchde_retokenize_rebuild_fill(bigint), fetchde_retokenize_rebuild_indexes(),
                 fetchde_retokenize_rebuild_index(text), fetchde_retokenize_rebuild_swap(),
                 fetchde_retokenize_rebuild_analyze() FROM PUBLIC;
+            -- The mapping goes at once when a run is done (vault_admin only ever empties it whole).
+            GRANT TRUNCATE ON token_rewrites TO vault_admin;
             GRANT EXECUTE ON FUNCTION fetchde_retokenize_rebuild_abandon(), fetchde_retokenize_rebuild_begin(integer, bigint),
                 fetchde_retokenize_rebuild_ranges(), fetchde_retokenize_rebuild_fill(bigint),
                 fetchde_retokenize_rebuild_indexes(), fetchde_retokenize_rebuild_index(text),

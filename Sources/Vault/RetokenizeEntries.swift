@@ -90,7 +90,7 @@ struct EntryWorker {
         var newTokens = Set<String>()
         for row in rows {
             guard let oldToken = row[0].string, let dekID = row[1].int, let ciphertext = row[2].bytes,
-                  let key = openedKeys[dekID],
+                  let position = row[3].string, let key = openedKeys[dekID],
                   let value = try? AES256GCM.openSecure(
                       ciphertext, key: key, aad: VaultFormat.entryAAD(field: field, token: oldToken, dekID: dekID)
                   )
@@ -109,7 +109,7 @@ struct EntryWorker {
             // Two old entries of one value (from two older versions) in one batch: the first
             // becomes the new entry, the second only maps.
             let keep = newTokens.insert(newToken).inserted
-            batch.append([.text(field.rawValue), .text(oldToken), .text(newToken), .bytea(sealed), .bool(keep)])
+            batch.append([.text(field.rawValue), .text(oldToken), .text(newToken), .bytea(sealed), .bool(keep), .text(position)])
         }
         guard !batch.isEmpty else { return step }
         try session.copyIn(RetokenizeSQL.copyBatch) { writer in

@@ -17,7 +17,7 @@ enum RetokenizeSQL {
     static let createBatchTable = """
         CREATE TEMP TABLE IF NOT EXISTS vault_retokenize_batch (
             field varchar(16) NOT NULL, old_token varchar(64) NOT NULL, new_token varchar(64) NOT NULL,
-            ciphertext bytea NOT NULL, keep boolean NOT NULL
+            ciphertext bytea NOT NULL, keep boolean NOT NULL, old_ctid tid NOT NULL
         ) ON COMMIT DELETE ROWS
         """
 
@@ -32,15 +32,17 @@ enum RetokenizeSQL {
     /// forget` deleted meanwhile is neither moved nor mapped (its rows keep the forgotten
     /// token).
     static let selectEntries = """
-        SELECT token, dek_id, ciphertext FROM pii_vault
+        SELECT token, dek_id, ciphertext, ctid FROM pii_vault
         WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
         ORDER BY token LIMIT $4
         """
 
-    static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep) FROM STDIN"
+    static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep, old_ctid) FROM STDIN"
 
     /// Old entries become the new ones in place ($2: the worker's data key); each moved
-    /// entry's mapping is recorded in the same statement. Counts the entries moved.
+    /// entry's mapping is recorded in the same statement. Counts the entries moved. Each entry
+    /// is found by the position the batch read it from (no index probe), and only if it still
+    /// holds the same token there.
     /// - `unlessStored`: not if `etl` already stored the value under its new token after the
     ///   rotation (or an older version's entry of the same value took it). Without it, such
     ///   an entry makes the statement fail with a unique violation (and the batch is redone
@@ -52,7 +54,7 @@ enum RetokenizeSQL {
             UPDATE pii_vault p
             SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
             FROM vault_retokenize_batch b
-            WHERE p.field = b.field AND p.token = b.old_token AND b.keep
+            WHERE p.ctid = b.old_ctid AND p.field = b.field AND p.token = b.old_token AND b.keep
               \(unlessStored ? "AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)" : "")
               \(unlessForgotten ? "AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)" : "")
             RETURNING b.field, b.old_token, b.new_token

@@ -62,7 +62,7 @@ public struct Retokenizer: Sendable {
     public var rowsMethod: RowsMethod
 
     public init(
-        environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 250_000, jobs: Int = 2,
+        environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 500_000, jobs: Int = 2,
         rowsMethod: RowsMethod = .auto
     ) {
         self.environment = environment
@@ -111,14 +111,17 @@ public struct Retokenizer: Sendable {
                 try await convertEntries(context, counts: counts, total: entryTotal, progress: progress)
                 try await main.withSession { session in try context.resolveChains(session) }
             }
+            var rowsLeft: Int?
             let rowsTime = try await clock.measure {
-                try await convertRows(main, context: context, counts: counts, total: rowTotal, progress: progress)
+                rowsLeft = try await convertRows(main, context: context, counts: counts, total: rowTotal, progress: progress)
             }
             environment.logger.debug("retokenize pass", metadata: [
                 "entries_seconds": "\(entriesTime)", "rows_seconds": "\(rowsTime)",
             ])
+            let knownRowsLeft = rowsLeft
             let left = try await main.withSession { session in
-                (entries: try context.count(session, RetokenizeSQL.countEntries), rows: try context.count(session, RetokenizeSQL.countRows))
+                (entries: try context.count(session, RetokenizeSQL.countEntries),
+                 rows: try knownRowsLeft ?? context.count(session, RetokenizeSQL.countRows))
             }
             let now = counts.withLock { $0 }
             // A pass that moved entries may have found some only now (under an older version,
@@ -170,12 +173,13 @@ public struct Retokenizer: Sendable {
         }
     }
 
-    /// Phase 2, by rebuilding the table or in place (see ``RowsMethod``).
+    /// Phase 2, by rebuilding the table or in place (see ``RowsMethod``). Returns the rows
+    /// left under an older version when it counted them.
     private func convertRows(
         _ main: PostgresConnection, context: RetokenizeContext, counts: RetokenizeTally, total: Int,
         progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
-    ) async throws {
-        guard total > 0 else { return }
+    ) async throws -> Int? {
+        guard total > 0 else { return 0 }
         let rebuild = RowsRebuild(context: context, environment: environment, step: Int64(rowBatchSize), jobs: jobs)
         let logger = environment.logger
         let method = rowsMethod
@@ -197,7 +201,8 @@ public struct Retokenizer: Sendable {
             return false
         }
         guard started else {
-            return try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
+            try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
+            return nil
         }
         // Progress counts the rows copied, of all the table's rows.
         let tableRows = try await main.withSession { session in max(total, try RowsRebuild.estimatedRows(session)) }
@@ -217,6 +222,7 @@ public struct Retokenizer: Sendable {
         }
         // Rows under an older version never grow once the rotation committed (etl writes the new one).
         counts.withLock { $0.rows += max(0, total - left) }
+        return left
     }
 
     /// Phase 2 in place: `jobs` worker connections over interleaved `login_id` ranges.
@@ -364,7 +370,7 @@ struct RetokenizeContext: Sendable {
         if leftEntries == 0 && leftRows == 0 {
             // Nothing refers to an old token any more: the mapping would only link tokens
             // of retired keys to current ones.
-            try session.execute("DELETE FROM token_rewrites")
+            try session.execute("TRUNCATE token_rewrites")
             retirable = try session.execute(
                 "SELECT version FROM token_keys WHERE version < $1 ORDER BY version", [.int(Int64(target))]
             ).rows.compactMap { $0[0].int.map(Int.init) }

@@ -26,7 +26,7 @@ extension VaultCommand {
         var batch = 10_000
 
         @Option(help: "user_logins ids per transaction.")
-        var rowBatch = 250_000
+        var rowBatch = 500_000
 
         @Option(help: "How user_logins rows move: auto (rebuild when most rows move and nothing bound to the table forbids it), rebuild, in-place.")
         var rows = RowsMethod.auto.rawValue
