@@ -162,7 +162,7 @@ extension Migration {
             END
             $fn$;
 
-            -- Starts (or resumes) a rebuild towards p_target in ranges of p_step ids. Returns
+            -- Starts a rebuild towards p_target in ranges of p_step ids, or resumes one. Returns
             -- why it cannot (then nothing is left behind), or NULL.
             CREATE OR REPLACE FUNCTION fetchde_retokenize_rebuild_begin(p_target integer, p_step bigint) RETURNS text
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
@@ -175,7 +175,8 @@ extension Migration {
                     RETURN blocker;
                 END IF;
                 SELECT * INTO st FROM retokenize_rebuild;
-                IF FOUND AND st.target = p_target AND st.step = p_step
+                -- A rerun resumes with the ranges it started with, whatever its own step.
+                IF FOUND AND st.target = p_target
                    AND to_regclass('public.user_logins_retokenized') IS NOT NULL
                    AND (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.user_logins'::regclass
                         AND tgname LIKE 'fetchde\\_retokenize\\_log\\_%') = 4 THEN

@@ -215,11 +215,23 @@ public struct Retokenizer: Sendable {
             progress?(.rows, min(done, tableRows), tableRows)
         }
         try await rebuild.buildIndexes(main)
-        let left = try await main.withSession { session -> Int in
-            let replayed = try rebuild.swap(session)
-            logger.debug("retokenize: user_logins swapped for its rebuilt copy", metadata: ["rows_replayed": "\(replayed)"])
-            return try context.count(session, RetokenizeSQL.countRows)
+        let swapped = try await main.withSession { session -> Bool in
+            do {
+                let replayed = try rebuild.swap(session)
+                logger.debug("retokenize: user_logins swapped for its rebuilt copy", metadata: ["rows_replayed": "\(replayed)"])
+                return true
+            } catch let error as PostgresError where method == .auto && error.sqlState != SQLState.lockNotAvailable && !error.isConnectionError {
+                // Something the check did not foresee holds on to the old table (the swap rolled back).
+                logger.warning("retokenize: updating user_logins rows in place", metadata: ["reason": "the swap failed: \(error)"])
+                try RowsRebuild.abandon(session)
+                return false
+            }
         }
+        guard swapped else {
+            try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
+            return nil
+        }
+        let left = try await main.withSession { session in try context.count(session, RetokenizeSQL.countRows) }
         // Rows under an older version never grow once the rotation committed (etl writes the new one).
         counts.withLock { $0.rows += max(0, total - left) }
         return left
