@@ -262,6 +262,98 @@ extension Migration {
             END
             $fn$;
 
+            -- Replaces table p_table by its copy p_table_retokenized (under the caller's
+            -- exclusive lock): owner, grants (table, columns, identity sequence), comment and
+            -- storage options carry over, so do the identity's position and the names of
+            -- constraints and indexes (the copy's are named fetchde_rt_ + the OID of their
+            -- original). DROP TABLE without CASCADE: anything else bound to the old table makes
+            -- the whole transaction roll back.
+            CREATE OR REPLACE FUNCTION fetchde_retokenize_replace(p_table text) RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+            DECLARE
+                old_table oid := to_regclass('public.' || quote_ident(p_table));
+                copy_name text := p_table || '_retokenized';
+                identity_column name;
+                old_sequence text;
+                new_sequence text;
+                old_sequence_name name;
+                position record;
+                grant_row record;
+                options text[];
+                renames text[] := '{}';
+                item record;
+            BEGIN
+                EXECUTE format('ALTER TABLE %I OWNER TO %I', copy_name,
+                    (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = old_table));
+                SELECT attname INTO identity_column FROM pg_attribute
+                WHERE attrelid = old_table AND attidentity <> '' AND NOT attisdropped LIMIT 1;
+                IF identity_column IS NOT NULL THEN
+                    old_sequence := pg_get_serial_sequence('public.' || quote_ident(p_table), identity_column);
+                    new_sequence := pg_get_serial_sequence('public.' || quote_ident(copy_name), identity_column);
+                END IF;
+                -- Only what the old table granted (the run may have granted itself more on the copy).
+                FOR grant_row IN
+                    SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a
+                    WHERE c.oid = to_regclass('public.' || quote_ident(copy_name)) AND a.grantee <> c.relowner
+                LOOP
+                    EXECUTE format('REVOKE ALL ON TABLE %I FROM %s', copy_name,
+                        CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grant_row.grantee)) END);
+                END LOOP;
+                FOR grant_row IN
+                    SELECT a.privilege_type, a.grantee, a.is_grantable, NULL::name AS column_name, 'TABLE' AS kind
+                    FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = old_table
+                    UNION ALL
+                    SELECT a.privilege_type, a.grantee, a.is_grantable, att.attname, 'COLUMN'
+                    FROM pg_attribute att, aclexplode(att.attacl) a
+                    WHERE att.attrelid = old_table AND att.attnum > 0 AND NOT att.attisdropped
+                    UNION ALL
+                    SELECT a.privilege_type, a.grantee, a.is_grantable, NULL, 'SEQUENCE'
+                    FROM pg_class c, aclexplode(c.relacl) a WHERE old_sequence IS NOT NULL AND c.oid = old_sequence::regclass
+                LOOP
+                    EXECUTE format('GRANT %s%s ON %s TO %s%s',
+                        grant_row.privilege_type,
+                        CASE WHEN grant_row.kind = 'COLUMN' THEN ' (' || quote_ident(grant_row.column_name) || ')' ELSE '' END,
+                        CASE WHEN grant_row.kind = 'SEQUENCE' THEN 'SEQUENCE ' || new_sequence ELSE 'TABLE ' || quote_ident(copy_name) END,
+                        CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grant_row.grantee)) END,
+                        CASE WHEN grant_row.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+                END LOOP;
+                EXECUTE format('COMMENT ON TABLE %I IS %L', copy_name, obj_description(old_table, 'pg_class'));
+                EXECUTE format('ALTER TABLE %I RESET (autovacuum_enabled)', copy_name);
+                SELECT reloptions INTO options FROM pg_class WHERE oid = old_table;
+                IF options IS NOT NULL THEN
+                    EXECUTE format('ALTER TABLE %I SET (%s)', copy_name, array_to_string(options, ', '));
+                END IF;
+                IF old_sequence IS NOT NULL THEN
+                    EXECUTE format('SELECT last_value, is_called FROM %s', old_sequence) INTO position;
+                    PERFORM setval(new_sequence, position.last_value, position.is_called);
+                    SELECT relname INTO old_sequence_name FROM pg_class WHERE oid = old_sequence::regclass;
+                END IF;
+                -- What to rename once the old table is gone: constraints that have a copy, and
+                -- indexes that back no constraint.
+                FOR item IN
+                    SELECT 'CONSTRAINT' AS kind, 'fetchde_rt_' || oid AS copy, conname::text AS original
+                    FROM pg_constraint WHERE conrelid = old_table AND contype IN ('p', 'u', 'f', 'x')
+                    UNION ALL
+                    SELECT 'INDEX', 'fetchde_rt_' || i.indexrelid, c.relname::text
+                    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                    WHERE i.indrelid = old_table AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+                LOOP
+                    renames := renames || CASE item.kind
+                        WHEN 'CONSTRAINT' THEN format('ALTER TABLE %I RENAME CONSTRAINT %I TO %I', p_table, item.copy, item.original)
+                        ELSE format('ALTER INDEX %I RENAME TO %I', item.copy, item.original) END;
+                END LOOP;
+                EXECUTE format('ALTER TABLE %I RENAME TO %I', p_table, p_table || '_retired');
+                EXECUTE format('ALTER TABLE %I RENAME TO %I', copy_name, p_table);
+                EXECUTE format('DROP TABLE %I', p_table || '_retired');
+                FOR i IN 1 .. coalesce(array_length(renames, 1), 0) LOOP
+                    EXECUTE renames[i];
+                END LOOP;
+                IF old_sequence IS NOT NULL THEN
+                    EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', new_sequence, old_sequence_name);
+                END IF;
+            END
+            $fn$;
+
             -- Replaces user_logins by the copy: replays the rows logged meanwhile under an
             -- exclusive lock, carries over grants, owner, comment, options and the identity's
             -- position, and drops the old table. Returns the rows replayed.
@@ -269,19 +361,8 @@ extension Migration {
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             DECLARE
                 st retokenize_rebuild;
-                old_table oid := 'public.user_logins'::regclass;
-                new_table oid;
-                old_sequence text := pg_get_serial_sequence('public.user_logins', 'login_id');
-                new_sequence text := pg_get_serial_sequence('public.user_logins_retokenized', 'login_id');
                 blocker text;
                 replayed bigint;
-                position record;
-                grant_row record;
-                index_names text[];
-                index_oids oid[];
-                options text[];
-                old_sequence_name name;
-                i integer;
             BEGIN
                 SELECT * INTO STRICT st FROM retokenize_rebuild FOR UPDATE;
                 IF EXISTS (SELECT 1 FROM fetchde_retokenize_rebuild_ranges()) THEN
@@ -307,48 +388,8 @@ extension Migration {
                 IF (SELECT count(*) FROM user_logins) <> (SELECT count(*) FROM user_logins_retokenized) THEN
                     RAISE EXCEPTION 'rebuild of user_logins: the copy does not have every row';
                 END IF;
-                new_table := 'public.user_logins_retokenized'::regclass;
 
-                -- Owner, grants (table, columns, identity sequence), comment, storage options.
-                EXECUTE format('ALTER TABLE user_logins_retokenized OWNER TO %I',
-                    (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = old_table));
-                FOR grant_row IN
-                    SELECT a.privilege_type, a.grantee, a.is_grantable, NULL::name AS column_name, 'TABLE' AS kind
-                    FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = old_table
-                    UNION ALL
-                    SELECT a.privilege_type, a.grantee, a.is_grantable, att.attname, 'COLUMN'
-                    FROM pg_attribute att, aclexplode(att.attacl) a
-                    WHERE att.attrelid = old_table AND att.attnum > 0 AND NOT att.attisdropped
-                    UNION ALL
-                    SELECT a.privilege_type, a.grantee, a.is_grantable, NULL, 'SEQUENCE'
-                    FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = old_sequence::regclass
-                LOOP
-                    EXECUTE format('GRANT %s%s ON %s TO %s%s',
-                        grant_row.privilege_type,
-                        CASE WHEN grant_row.kind = 'COLUMN' THEN ' (' || quote_ident(grant_row.column_name) || ')' ELSE '' END,
-                        CASE WHEN grant_row.kind = 'SEQUENCE' THEN 'SEQUENCE ' || new_sequence ELSE 'TABLE user_logins_retokenized' END,
-                        CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grant_row.grantee)) END,
-                        CASE WHEN grant_row.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-                END LOOP;
-                EXECUTE format('COMMENT ON TABLE user_logins_retokenized IS %L', obj_description(old_table, 'pg_class'));
-                ALTER TABLE user_logins_retokenized RESET (autovacuum_enabled);
-                SELECT reloptions INTO options FROM pg_class WHERE oid = old_table;
-                IF options IS NOT NULL THEN
-                    EXECUTE format('ALTER TABLE user_logins_retokenized SET (%s)', array_to_string(options, ', '));
-                END IF;
-                EXECUTE format('SELECT last_value, is_called FROM %s', old_sequence) INTO position;
-                PERFORM setval(new_sequence, position.last_value, position.is_called);
-
-                SELECT relname INTO old_sequence_name FROM pg_class WHERE oid = old_sequence::regclass;
-                SELECT array_agg(c.relname::text ORDER BY c.oid), array_agg(c.oid ORDER BY c.oid) INTO index_names, index_oids
-                FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = old_table;
-                ALTER TABLE user_logins RENAME TO user_logins_retired;
-                ALTER TABLE user_logins_retokenized RENAME TO user_logins;
-                DROP TABLE user_logins_retired;
-                FOR i IN 1 .. coalesce(array_length(index_names, 1), 0) LOOP
-                    EXECUTE format('ALTER INDEX %I RENAME TO %I', 'fetchde_rt_' || index_oids[i], index_names[i]);
-                END LOOP;
-                EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', new_sequence, old_sequence_name);
+                PERFORM fetchde_retokenize_replace('user_logins');
                 DELETE FROM retokenize_rebuild_log;
                 DELETE FROM retokenize_rebuild_ranges;
                 DELETE FROM retokenize_rebuild;
@@ -370,7 +411,7 @@ extension Migration {
                 fetchde_retokenize_rebuild_begin(integer, bigint), fetchde_retokenize_rebuild_ranges(),
                 fetchde_retokenize_rebuild_fill(bigint), fetchde_retokenize_rebuild_indexes(),
                 fetchde_retokenize_rebuild_index(text), fetchde_retokenize_rebuild_swap(),
-                fetchde_retokenize_rebuild_analyze() FROM PUBLIC;
+                fetchde_retokenize_rebuild_analyze(), fetchde_retokenize_replace(text) FROM PUBLIC;
             -- The mapping goes at once when a run is done (vault_admin only ever empties it whole).
             GRANT TRUNCATE ON token_rewrites TO vault_admin;
             GRANT EXECUTE ON FUNCTION fetchde_retokenize_rebuild_abandon(), fetchde_retokenize_rebuild_begin(integer, bigint),

@@ -5,7 +5,7 @@ public import Postgres
 /// lock so two `etl migrate` runs at once cannot interleave. Idempotent.
 public enum Migrator {
     /// Every migration, in order.
-    public static let all: [Migration] = [.tables, .audit, .roles, .versionGrants, .tokenRewrites, .rowsRebuild, .vaultTokenIndex]
+    public static let all: [Migration] = [.tables, .audit, .roles, .versionGrants, .tokenRewrites, .rowsRebuild, .vaultTokenIndex, .entriesRebuild]
 
     /// The newest schema version this build knows.
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -9,6 +9,14 @@ struct EntryWorker {
     /// Encryptions after which the worker's data key is replaced (far below GCM's 2³² limit).
     static let dataKeyUses = 1 << 24
 
+    /// Where a re-tokenized entry goes.
+    enum Mode: Sendable {
+        /// Into `pii_vault_retokenized`, with its mapping; the old entry stays until the swap.
+        case rebuild
+        /// In place of the old entry, with its mapping.
+        case inPlace
+    }
+
     /// What one committed batch did.
     struct Step: Sendable {
         var last: String
@@ -26,6 +34,7 @@ struct EntryWorker {
     }
 
     let context: RetokenizeContext
+    let mode: Mode
     private var field = PIIField.ip
     private var openedKeys: [Int64: SecureBytes] = [:]
     private var failedKeys = Set<Int64>()
@@ -33,8 +42,9 @@ struct EntryWorker {
     /// Whether a new token already stored has been met: from then on every batch checks first.
     private var collided = false
 
-    init(context: RetokenizeContext) {
+    init(context: RetokenizeContext, mode: Mode) {
         self.context = context
+        self.mode = mode
     }
 
     /// `jobs` sets of ranges that split every field's tokens evenly (by leading hex digit).
@@ -49,7 +59,7 @@ struct EntryWorker {
 
     /// Converts every entry of `range` under an older version; `committed` after each batch.
     mutating func run(_ session: PostgresSession, range: TokenRange, committed: (Step) -> Void) throws {
-        try session.executeScript(RetokenizeSQL.createBatchTable)
+        if mode == .inPlace { try session.executeScript(RetokenizeSQL.createBatchTable) }
         let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM vault_forgotten) AS any").rows.first?[0].bool ?? true
         field = range.field
         var after = ""
@@ -79,7 +89,7 @@ struct EntryWorker {
         guard let dataKey else { throw VaultError(.failure, "retokenize: no data key") }
         let target = Int64(context.target)
         let rows = try session.execute(
-            RetokenizeSQL.selectEntries,
+            mode == .rebuild ? RetokenizeSQL.selectEntriesWithMapping : RetokenizeSQL.selectEntries,
             [.int(target), .text(field.rawValue), .text(max(after, range.low)), .int(Int64(context.entryBatchSize)), .text(range.high)]
         ).rows
         guard let last = rows.last?[0].string else { return nil }
@@ -88,7 +98,8 @@ struct EntryWorker {
         var batch: [[PostgresValue]] = []
         batch.reserveCapacity(rows.count)
         var newTokens = Set<String>()
-        for row in rows {
+        var unopened: [[PostgresValue]] = []
+        for row in rows where row[5].bool != true {
             guard let oldToken = row[0].string, let dekID = row[1].int, let ciphertext = row[2].bytes,
                   let position = row[3].string, let key = openedKeys[dekID],
                   let value = try? AES256GCM.openSecure(
@@ -96,6 +107,13 @@ struct EntryWorker {
                   )
             else {
                 step.failed.append(field.rawValue + "|" + (row[0].string ?? ""))
+                // A rebuild keeps it as it is (its rows stay on the old token).
+                if mode == .rebuild {
+                    unopened.append([
+                        .text(field.rawValue), .optional(row[0].string), .optional(row[6].int), .optional(row[1].int),
+                        .optional(row[2].bytes), .optional(row[4].string),
+                    ])
+                }
                 continue
             }
             let newToken = value.withUnsafeBytes { context.tokenizer.token(String(decoding: $0, as: UTF8.self), field: field) }
@@ -109,11 +127,28 @@ struct EntryWorker {
             // Two old entries of one value (from two older versions) in one batch: the first
             // becomes the new entry, the second only maps.
             let keep = newTokens.insert(newToken).inserted
-            batch.append([.text(field.rawValue), .text(oldToken), .text(newToken), .bytea(sealed), .bool(keep), .text(position)])
+            batch.append([
+                .text(field.rawValue), .text(oldToken), .text(newToken), .bytea(sealed), .bool(keep), .text(position),
+                row[4].string.map(PostgresValue.text) ?? .null,
+            ])
+        }
+        if mode == .rebuild {
+            // The copy takes one entry per value; every old token gets its mapping.
+            let kept = batch.filter { $0[4] == .bool(true) }
+            try session.copyIn(RetokenizeSQL.copyIntoRebuild) { writer in
+                for row in kept { try writer.appendRow([row[0], row[2], .int(target), .int(dataKey.id), row[3], row[6]]) }
+                for row in unopened { try writer.appendRow(row) }
+            }
+            try session.copyIn(RetokenizeSQL.copyRewrites) { writer in
+                for row in batch { try writer.appendRow([row[0], row[1], row[2], .int(target)]) }
+            }
+            step.updated = kept.count
+            step.merged = batch.count - kept.count
+            return step
         }
         guard !batch.isEmpty else { return step }
         try session.copyIn(RetokenizeSQL.copyBatch) { writer in
-            for row in batch { try writer.appendRow(row) }
+            for row in batch { try writer.appendRow(Array(row.prefix(6))) }  // created_at stays with the entry
         }
         step.updated = try session.execute(
             RetokenizeSQL.moveEntries(unlessStored: collided, unlessForgotten: anyForgotten),

@@ -32,10 +32,26 @@ enum RetokenizeSQL {
     /// forget` deleted meanwhile is neither moved nor mapped (its rows keep the forgotten
     /// token).
     static let selectEntries = """
-        SELECT token, dek_id, ciphertext, ctid FROM pii_vault
+        SELECT token, dek_id, ciphertext, ctid, created_at, false AS mapped, token_key_version FROM pii_vault
         WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
         ORDER BY token LIMIT $4
         """
+
+    /// The same, for a rebuild: old entries stay until the swap, so each says whether it is
+    /// mapped already (by an interrupted run; then it is skipped). A probe per entry, not a
+    /// filter: the scan stays in token order from where the last batch ended.
+    static let selectEntriesWithMapping = """
+        SELECT token, dek_id, ciphertext, ctid, created_at,
+            EXISTS (SELECT 1 FROM token_rewrites r WHERE r.field = p.field AND r.old_token = p.token) AS mapped,
+            token_key_version
+        FROM pii_vault p
+        WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
+        ORDER BY token LIMIT $4
+        """
+
+    /// A rebuild's re-tokenized entries, and every mapping (see ``EntryWorker``).
+    static let copyIntoRebuild = "COPY pii_vault_retokenized (field, token, token_key_version, dek_id, ciphertext, created_at) FROM STDIN"
+    static let copyRewrites = "COPY token_rewrites (field, old_token, new_token, target_version) FROM STDIN"
 
     static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep, old_ctid) FROM STDIN"
 

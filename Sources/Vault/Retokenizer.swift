@@ -58,18 +58,18 @@ public struct Retokenizer: Sendable {
     public var rowBatchSize: Int
     /// Worker connections at once (each phase).
     public var jobs: Int
-    /// How the rows move (phase 2).
-    public var rowsMethod: RowsMethod
+    /// How entries and rows move.
+    public var method: RetokenizeMethod
 
     public init(
         environment: VaultEnvironment, entryBatchSize: Int = 10_000, rowBatchSize: Int = 500_000, jobs: Int = 2,
-        rowsMethod: RowsMethod = .auto
+        method: RetokenizeMethod = .auto
     ) {
         self.environment = environment
         self.entryBatchSize = max(1, entryBatchSize)
         self.rowBatchSize = max(1, rowBatchSize)
         self.jobs = max(1, jobs)
-        self.rowsMethod = rowsMethod
+        self.method = method
     }
 
     static let advisoryLock: Int64 = 7_321_001
@@ -108,7 +108,7 @@ public struct Retokenizer: Sendable {
             let before = counts.withLock { $0.entries + $0.merged }
             let clock = ContinuousClock()
             let entriesTime = try await clock.measure {
-                try await convertEntries(context, counts: counts, total: entryTotal, progress: progress)
+                try await convertEntries(main, context: context, counts: counts, total: entryTotal, progress: progress)
                 try await main.withSession { session in try context.resolveChains(session) }
             }
             var rowsLeft: Int?
@@ -134,139 +134,6 @@ public struct Retokenizer: Sendable {
             }
             entryTotal = now.entries + now.merged + left.entries
             rowTotal = now.rows + left.rows
-        }
-    }
-
-    /// Phase 1: `jobs` worker connections, each over its share of every field's tokens.
-    private func convertEntries(
-        _ context: RetokenizeContext, counts: RetokenizeTally, total: Int,
-        progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
-    ) async throws {
-        guard total > 0 else { return }
-        let environment = self.environment
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for ranges in EntryWorker.ranges(jobs: jobs) {
-                group.addTask {
-                    try await VaultDatabase.withSession(environment) { session in
-                        try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.entryWorkerSettings)
-                        var worker = EntryWorker(context: context)
-                        do {
-                            for range in ranges {
-                                try worker.run(session, range: range) { step in
-                                    let done = counts.withLock { counts -> Int in
-                                        counts.add(step)
-                                        return counts.entries + counts.merged + counts.failed.count
-                                    }
-                                    progress?(.entries, min(done, total), total)
-                                }
-                            }
-                        } catch where VaultDatabase.isDenial(error) {
-                            // e.g. a data key sealed to a vault key whose private key is absent
-                            AuditLog.recordDenial(session, action: "retokenize", reason: "", detail: VaultDenials.cause(error))
-                            throw error
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-    }
-
-    /// Phase 2, by rebuilding the table or in place (see ``RowsMethod``). Returns the rows
-    /// left under an older version when it counted them.
-    private func convertRows(
-        _ main: PostgresConnection, context: RetokenizeContext, counts: RetokenizeTally, total: Int,
-        progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
-    ) async throws -> Int? {
-        guard total > 0 else { return 0 }
-        let rebuild = RowsRebuild(context: context, environment: environment, step: Int64(rowBatchSize), jobs: jobs)
-        let logger = environment.logger
-        let method = rowsMethod
-        let started = try await main.withSession { session -> Bool in
-            guard method != .inPlace, try RowsRebuild.isInstalled(session) else {
-                if method == .rebuild { throw VaultError(.failure, "rebuilding user_logins needs schema version 6: run etl migrate") }
-                try RowsRebuild.abandon(session)
-                return false
-            }
-            if method == .auto {
-                // A few rows left (a later pass, a resumed run) are cheaper to update than a copy of all.
-                let pending = try RowsRebuild.isPending(session)
-                if total * 4 < (try RowsRebuild.estimatedRows(session)) && !pending { return false }
-            }
-            guard let blocker = try rebuild.begin(session) else { return true }
-            if method == .rebuild { throw VaultError(.failure, "cannot rebuild user_logins: \(blocker)") }
-            // Slower than a rebuild: the operator should know why.
-            logger.warning("retokenize: updating user_logins rows in place", metadata: ["reason": "\(blocker)"])
-            return false
-        }
-        guard started else {
-            try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
-            return nil
-        }
-        // Progress counts the rows copied, of all the table's rows.
-        let tableRows = try await main.withSession { session in max(total, try RowsRebuild.estimatedRows(session)) }
-        let copied = Mutex(0)
-        try await rebuild.fill(main) { rows in
-            let done = copied.withLock { copied -> Int in
-                copied += rows
-                return copied
-            }
-            progress?(.rows, min(done, tableRows), tableRows)
-        }
-        try await rebuild.buildIndexes(main)
-        let swapped = try await main.withSession { session -> Bool in
-            do {
-                let replayed = try rebuild.swap(session)
-                logger.debug("retokenize: user_logins swapped for its rebuilt copy", metadata: ["rows_replayed": "\(replayed)"])
-                return true
-            } catch let error as PostgresError where method == .auto && error.sqlState != SQLState.lockNotAvailable && !error.isConnectionError {
-                // Something the check did not foresee holds on to the old table (the swap rolled back).
-                logger.warning("retokenize: updating user_logins rows in place", metadata: ["reason": "the swap failed: \(error)"])
-                try RowsRebuild.abandon(session)
-                return false
-            }
-        }
-        guard swapped else {
-            try await convertRowsInPlace(main, context: context, counts: counts, total: total, progress: progress)
-            return nil
-        }
-        let left = try await main.withSession { session in try context.count(session, RetokenizeSQL.countRows) }
-        // Rows under an older version never grow once the rotation committed (etl writes the new one).
-        counts.withLock { $0.rows += max(0, total - left) }
-        return left
-    }
-
-    /// Phase 2 in place: `jobs` worker connections over interleaved `login_id` ranges.
-    private func convertRowsInPlace(
-        _ main: PostgresConnection, context: RetokenizeContext, counts: RetokenizeTally, total: Int,
-        progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
-    ) async throws {
-        let bounds = try await main.withSession { session in try context.rowBounds(session) }
-        guard let (low, high) = bounds else { return }
-        let environment = self.environment
-        let step = Int64(rowBatchSize)
-        let jobs = Int64(self.jobs)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for job in 0..<jobs {
-                group.addTask {
-                    try await VaultDatabase.withSession(environment) { session in
-                        try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.rowWorkerSettings)
-                        var start = low + job * step
-                        while start <= high {
-                            let updated = try context.moveRows(session, from: start, to: start + step)
-                            let done = counts.withLock { counts -> Int in
-                                counts.rows += updated
-                                return counts.rows
-                            }
-                            progress?(.rows, min(done, total), total)
-                            start += jobs * step
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
         }
     }
 }

@@ -9,13 +9,13 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every token of an older token key from the vault's originals (resumable; audited).",
             discussion: """
-                Run after vault rotate --tokens, while etl keeps ingesting. Updates pii_vault in \
-                batches, each its own transaction, then moves user_logins: by default into a copy \
-                filled in ranges of ids and swapped in under a short lock (a view, rule, foreign \
-                key, publication, policy or trigger on user_logins makes it update the rows in \
-                place instead). Safe to interrupt and rerun at any point. Afterwards each value has \
-                one token across all rows, and every duplicate group is still one group. Needs the \
-                vault private keys (and their passphrase).
+                Run after vault rotate --tokens, while etl keeps ingesting. Moves pii_vault, then \
+                user_logins, to the new tokens: by default each into a copy filled in batches and \
+                swapped in under a short lock (a view, rule, foreign key, publication, policy or \
+                trigger on a table makes it update that table in place instead, in batches). Safe \
+                to interrupt and rerun at any point. Afterwards each value has one token across all \
+                rows, and every duplicate group is still one group. Needs the vault private keys \
+                (and their passphrase).
                 """
         )
 
@@ -28,16 +28,16 @@ extension VaultCommand {
         @Option(help: "user_logins ids per transaction.")
         var rowBatch = 500_000
 
-        @Option(help: "How user_logins rows move: auto (rebuild when most rows move and nothing bound to the table forbids it), rebuild, in-place.")
-        var rows = RowsMethod.auto.rawValue
+        @Option(help: "How pii_vault and user_logins move: auto (rebuild a table when most of it moves and nothing bound to it forbids it), rebuild, in-place.")
+        var method = RetokenizeMethod.auto.rawValue
 
         @Option(help: "Database connections working at once.")
         var jobs = 2
 
         func validate() throws {
             guard batch > 0, rowBatch > 0, jobs > 0 else { throw ValidationError("--batch, --row-batch and --jobs must be positive") }
-            guard RowsMethod(rawValue: rows) != nil else {
-                throw ValidationError("--rows must be one of \(RowsMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard RetokenizeMethod(rawValue: method) != nil else {
+                throw ValidationError("--method must be one of \(RetokenizeMethod.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
 
@@ -46,7 +46,7 @@ extension VaultCommand {
                 let environment = try common.vaultEnvironment(passphraseFile: passphrase.passphraseFile)
                 let progress = TerminalProgress(enabled: isatty(STDERR_FILENO) == 1)
                 let result = try await Retokenizer(
-                    environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch, jobs: jobs, rowsMethod: RowsMethod(rawValue: rows) ?? .auto
+                    environment: environment, entryBatchSize: batch, rowBatchSize: rowBatch, jobs: jobs, method: RetokenizeMethod(rawValue: method) ?? .auto
                 )
                     .retokenize { phase, done, total in progress.update("retokenize", done, total, unit: phase.rawValue) }
                 progress.finish()

@@ -151,7 +151,7 @@ struct TokenRotationTests {
 
     @Test("rotate --tokens while etl ingests, then retokenize: one token per value, every duplicate group kept, nothing left over",
           arguments: ["rebuild", "in-place"])
-    func retokenizeWhileIngesting(rows: String) async throws {
+    func retokenizeWhileIngesting(method rows: String) async throws {
         let fixture = try await PipelineFixture.make("retoklive")
         let bodies = DemoData(count: 300, malformedEvery: 0, seed: 7).bodies()
         try await fixture.send(bodies)
@@ -184,7 +184,7 @@ struct TokenRotationTests {
         try await fixture.database.query("ALTER TABLE user_logins SET (fillfactor = 90)")
         let indexes = try await Self.indexDefinitions(fixture)
 
-        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40", "--rows", rows], fixture)
+        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40", "--method", rows], fixture)
         #expect(retokenize.status == 0, "\(retokenize.stderr)")
         #expect(retokenize.stdout.contains("to token key v2"), "\(retokenize.stdout)")
         #expect(retokenize.stderr.isEmpty, "not a terminal: no progress expected\n\(retokenize.stderr)")
@@ -241,27 +241,39 @@ struct TokenRotationTests {
 
     @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes",
           arguments: ["rebuild", "in-place"])
-    func killedRetokenizeResumes(rows: String) async throws {
+    func killedRetokenizeResumes(method rows: String) async throws {
         let (fixture, bodies) = try await Self.seeded("retokkill", count: 200, seed: 11)
         let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
         #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
 
-        // Phase 1 (entries): a lock on the entry halfway in key order stops the run there.
+        // Phase 1 (entries): the entry halfway in key order holds up its batch (in place, a
+        // row lock on it; in a rebuild, an uncommitted mapping of it), those before it commit.
+        let middle = "SELECT field, token FROM pii_vault ORDER BY field, token OFFSET \(entries / 2) LIMIT 1"
         try await killWhileBlocked(
-            fixture, rows: rows,
-            lock: "SELECT 1 FROM pii_vault WHERE (field, token) = (SELECT field, token FROM pii_vault ORDER BY field, token OFFSET \(entries / 2) LIMIT 1) FOR UPDATE",
-            // Batches of 10 in key order: those before the locked entry commit.
+            fixture, method: rows,
+            lock: rows == "in-place"
+                ? "SELECT 1 FROM pii_vault WHERE (field, token) = (\(middle)) FOR UPDATE"
+                : "INSERT INTO token_rewrites SELECT field, token, token, 0 FROM (\(middle)) m",
+            rollback: rows != "in-place",
             progressed: { try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") >= entries / 2 - 10 }
         )
-        let movedEntries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 2")
-        #expect(entries > 100 && movedEntries >= entries / 2 - 10 && movedEntries < entries)
+        let mapped = try await fixture.database.scalar("SELECT count(*) FROM token_rewrites")
+        #expect(entries > 100 && mapped >= entries / 2 - 10 && mapped < entries)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == entries)
+        let movedEntries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 2")
+        if rows == "in-place" {
+            #expect(movedEntries == mapped)
+        } else {
+            // Old entries stay until the swap; their copies wait beside them.
+            #expect(movedEntries == 0)
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault_retokenized") == mapped)
+        }
         try await expectEveryTokenResolves(fixture)
 
         if rows == "in-place" {
             // Phase 2 (rows): a lock on a row halfway in login_id order.
             try await killWhileBlocked(
-                fixture, rows: rows,
+                fixture, method: rows,
                 lock: "SELECT 1 FROM user_logins WHERE login_id = (SELECT login_id FROM user_logins ORDER BY login_id OFFSET 200 LIMIT 1) FOR UPDATE",
                 progressed: { try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") >= 120 }
             )
@@ -271,7 +283,7 @@ struct TokenRotationTests {
             // Phase 2a (filling the copy): an uncommitted claim on the range of ids 200..<240
             // holds its worker; the other copies its share.
             try await killWhileBlocked(
-                fixture, rows: rows, lock: "INSERT INTO retokenize_rebuild_ranges VALUES (200, 0)", rollback: true,
+                fixture, method: rows, lock: "INSERT INTO retokenize_rebuild_ranges VALUES (200, 0)", rollback: true,
                 progressed: {
                     guard try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") > 0
                     else { return false }
@@ -283,7 +295,7 @@ struct TokenRotationTests {
             try await expectEveryTokenResolves(fixture)
             // Phase 2b (the swap): a row lock holds off the exclusive lock it needs.
             try await killWhileBlocked(
-                fixture, rows: rows,
+                fixture, method: rows,
                 lock: "SELECT 1 FROM user_logins WHERE login_id = 200 FOR UPDATE",
                 progressed: {
                     try await fixture.database.scalar(
@@ -297,7 +309,7 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 1") == 0)
         try await expectEveryTokenResolves(fixture)
 
-        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40", "--rows", rows], fixture)
+        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
         #expect(rerun.status == 0, "\(rerun)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") == 0)
@@ -307,7 +319,7 @@ struct TokenRotationTests {
     /// commits, or rolls back), waits until `progressed`, kills it with SIGKILL, then lets the
     /// lock go.
     func killWhileBlocked(
-        _ fixture: PipelineFixture, rows: String, lock: String, rollback: Bool = false, progressed: () async throws -> Bool
+        _ fixture: PipelineFixture, method rows: String, lock: String, rollback: Bool = false, progressed: () async throws -> Bool
     ) async throws {
         let blocker = try await fixture.database.connect()
         let holding = Task {
@@ -323,7 +335,7 @@ struct TokenRotationTests {
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
             ) > 0
         }
-        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40", "--rows", rows], fixture)
+        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
         try await Self.waitUntil("retokenize to make progress", progressed)
         try await Task.sleep(for: .milliseconds(300))
         #expect(run.process.isRunning, "retokenize was not blocked: \(run.stdout()) \(run.stderr())")
@@ -408,7 +420,7 @@ struct TokenRotationTests {
         try await fixture.database.query("CREATE VIEW analyst_ips AS SELECT masked_ip, count(*) AS logins FROM user_logins GROUP BY 1")
         #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
 
-        let refused = try await Self.vault(["retokenize", "--rows", "rebuild"], fixture)
+        let refused = try await Self.vault(["retokenize", "--method", "rebuild"], fixture)
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr == "vault: cannot rebuild user_logins: a view or rule depends on user_logins\n", "\(refused.stderr)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
@@ -416,13 +428,13 @@ struct TokenRotationTests {
 
         let retokenize = try await Self.vault(["retokenize"], fixture)
         #expect(retokenize.status == 0, "\(retokenize)")
-        #expect(retokenize.stderr.contains("updating user_logins rows in place"), "\(retokenize.stderr)")
+        #expect(retokenize.stderr.contains("updating user_logins in place"), "\(retokenize.stderr)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
         // The view reads the same table, now with the new tokens.
         #expect(try await fixture.database.scalar("""
             SELECT count(*) FROM analyst_ips a JOIN pii_vault p ON p.field = 'ip' AND p.token = a.masked_ip AND p.token_key_version = 2
             """) == (try await fixture.database.scalar("SELECT count(DISTINCT masked_ip) FROM user_logins")))
-        #expect(try await Self.vault(["retokenize", "--rows", "sideways"], fixture).status == 64)
+        #expect(try await Self.vault(["retokenize", "--method", "sideways"], fixture).status == 64)
     }
 
     @Test("rotate --tokens waits for a batch transaction in flight; a second retokenize at once is refused (1)")
