@@ -72,7 +72,9 @@ public struct Retokenizer: Sendable {
         self.method = method
     }
 
-    static let advisoryLock: Int64 = 7_321_001
+    /// The run's session lock (7321000 is `etl migrate`'s, 7321001 the audit chain's: sharing
+    /// that one made every audited command wait for a whole retokenize).
+    static let advisoryLock: Int64 = 7_321_002
 
     /// `progress(phase, done, total)` is called after each committed batch.
     public func retokenize(progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)? = nil) async throws -> RetokenizeResult {

@@ -414,6 +414,70 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_device_id = $1", [.text(token)]) >= 3)
     }
 
+    @Test("vault forget while the vault is being rebuilt: the value is gone from the swapped-in vault too, its rows keep the forgotten token")
+    func forgetDuringEntriesRebuild() async throws {
+        let (fixture, bodies) = try await Self.seeded("retokforgetrb", count: 400, seed: 13)
+        let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
+        // The worker over ip tokens below "8" stops at `stop` (an uncommitted mapping of it):
+        // `early` is re-tokenized before (two batches of 10 earlier), `late` is not yet.
+        let tokens = try await fixture.database.query(
+            "SELECT token FROM pii_vault WHERE field = 'ip' AND token < '8' ORDER BY token"
+        ).rows.compactMap { $0[0].string }
+        try #require(tokens.count > 40)
+        let stop = tokens[tokens.count / 2]
+        let (early, late) = (tokens[tokens.count / 2 - 25], tokens[tokens.count / 2 + 5])
+        let values = try await Self.vault(["reveal", early, late, "--reason", "before forgetting"], fixture)
+        #expect(values.status == 0, "\(values)")
+        let originals = values.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+
+        // The run stops halfway through the entries (an uncommitted mapping of the middle one).
+        let blocker = try await fixture.database.connect()
+        let holding = Task {
+            try await blocker.withSession { session in
+                try session.execute("BEGIN")
+                _ = try session.execute("INSERT INTO token_rewrites VALUES ('ip', $1, $1, 0)", [.text(stop)])
+                _ = try session.execute("SELECT pg_sleep(6), 'retokenize-test-blocker'")
+                try session.execute("ROLLBACK")
+            }
+        }
+        try await Self.waitUntil("the blocker") {
+            try await fixture.database.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
+            ) > 0
+        }
+        let run = try Self.start(["retokenize", "--batch", "10", "--method", "rebuild"], fixture)
+        try await Self.waitUntil("the early token to be mapped") {
+            try await fixture.database.scalar("SELECT count(*) FROM token_rewrites WHERE old_token = $1", [.text(early)]) > 0
+        }
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites WHERE old_token = $1", [.text(late)]) == 0)
+        for token in [early, late] {
+            let forget = try await Self.vault(["forget", token, "--reason", "erasure during rotation"], fixture)
+            #expect(forget.status == 0, "\(forget)")
+        }
+        try await holding.value
+        await blocker.close()
+        while run.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(run.process.terminationStatus == 0, "\(run.stdout()) \(run.stderr())")
+
+        // Neither value is in the vault under any token; their rows kept the forgotten tokens.
+        let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: 2), version: 2)
+        for original in originals {
+            let newToken = tokenizer.token(original[2], field: .ip)
+            #expect(try await fixture.database.scalar(
+                "SELECT count(*) FROM pii_vault WHERE token IN ($1, $2)", [.text(original[0]), .text(newToken)]
+            ) == 0, "a forgotten value is still in the vault")
+            #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1", [.text(original[0])]) >= 2)
+            let reveal = try await Self.vault(["reveal", original[0], "--reason", "after rotation"], fixture)
+            #expect(reveal.status == 65 && reveal.stderr.contains("forgotten"), "\(reveal)")
+        }
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == entries - 2)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version <> 2") == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") == 0)
+        try await Self.expectGroupsKept(fixture)
+        _ = bodies
+    }
+
     @Test("a view on user_logins: retokenize updates the rows in place (the view keeps working); --rows rebuild refuses (1)")
     func viewKeepsTheTableInPlace() async throws {
         let (fixture, bodies) = try await Self.seeded("retokview", count: 60, seed: 9)
@@ -465,7 +529,7 @@ struct TokenRotationTests {
 
         // Another retokenize holds the run's lock: a second one is refused, nothing changes.
         let other = try await fixture.database.connect()
-        try await other.withSession { session in _ = try session.execute("SELECT pg_advisory_lock(7321001)") }
+        try await other.withSession { session in _ = try session.execute("SELECT pg_advisory_lock(7321002)") }
         let second = try await Self.vault(["retokenize"], fixture)
         await other.close()
         #expect(second.status == 1 && second.stderr.contains("another vault retokenize is running"), "\(second)")
