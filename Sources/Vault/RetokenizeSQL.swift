@@ -31,6 +31,8 @@ enum RetokenizeSQL {
     /// statements below name each entry by its old token, so one that a concurrent `vault
     /// forget` deleted meanwhile is neither moved nor mapped (its rows keep the forgotten
     /// token).
+    /// Columns (by position, as ``EntryWorker`` reads them): token, dek_id, ciphertext, ctid,
+    /// created_at, mapped, token_key_version.
     static let selectEntries = """
         SELECT token, dek_id, ciphertext, ctid, created_at, false AS mapped, token_key_version FROM pii_vault
         WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
