@@ -42,48 +42,6 @@ extension Migration {
             END
             $fn$;
 
-            -- Why pii_vault cannot be replaced by a copy (NULL: it can).
-            CREATE OR REPLACE FUNCTION fetchde_retokenize_entries_blocker() RETURNS text
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-            DECLARE
-                t oid := to_regclass('public.pii_vault');
-                c pg_class;
-            BEGIN
-                IF t IS NULL THEN RETURN 'pii_vault does not exist'; END IF;
-                SELECT * INTO c FROM pg_class WHERE oid = t;
-                IF c.relkind <> 'r' THEN RETURN 'pii_vault is not a plain table'; END IF;
-                IF c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t) THEN
-                    RETURN 'pii_vault has row-level security';
-                END IF;
-                IF c.relreplident <> 'd' THEN RETURN 'pii_vault has a replica identity of its own'; END IF;
-                IF EXISTS (SELECT 1 FROM pg_depend WHERE refobjid = t AND classid = 'pg_rewrite'::regclass) THEN
-                    RETURN 'a view or rule depends on pii_vault';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_depend WHERE refobjid = c.reltype AND deptype = 'n') THEN
-                    RETURN 'another object uses the row type of pii_vault';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_constraint WHERE (conrelid = t AND contype IN ('u', 'x')) OR confrelid = t) THEN
-                    RETURN 'pii_vault has a unique, exclusion or incoming foreign-key constraint';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = t OR inhparent = t) THEN
-                    RETURN 'pii_vault takes part in inheritance';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_publication WHERE puballtables)
-                   OR EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = t)
-                   OR EXISTS (SELECT 1 FROM pg_publication_namespace WHERE pnnspid = c.relnamespace) THEN
-                    RETURN 'pii_vault is published for logical replication';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = t AND NOT tgisinternal
-                           AND tgname NOT LIKE 'fetchde\\_retokenize\\_log\\_%') THEN
-                    RETURN 'pii_vault has triggers';
-                END IF;
-                IF EXISTS (SELECT 1 FROM pg_index WHERE indrelid = t AND NOT (indisvalid AND indisready)) THEN
-                    RETURN 'pii_vault has an invalid index';
-                END IF;
-                RETURN NULL;
-            END
-            $fn$;
-
             -- Drops the copy, the triggers and the state of an unfinished rebuild.
             CREATE OR REPLACE FUNCTION fetchde_retokenize_entries_abandon() RETURNS void
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
@@ -107,7 +65,7 @@ extension Migration {
             CREATE OR REPLACE FUNCTION fetchde_retokenize_entries_begin(p_target integer) RETURNS text
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             DECLARE
-                blocker text := fetchde_retokenize_entries_blocker();
+                blocker text := fetchde_retokenize_blocker('pii_vault', '{p,f}');
                 st retokenize_entries_rebuild;
             BEGIN
                 IF blocker IS NOT NULL THEN
@@ -223,7 +181,7 @@ extension Migration {
                     RAISE EXCEPTION 'rebuild of pii_vault: not finished';
                 END IF;
                 LOCK TABLE pii_vault IN ACCESS EXCLUSIVE MODE;
-                blocker := fetchde_retokenize_entries_blocker();
+                blocker := fetchde_retokenize_blocker('pii_vault', '{p,f}');
                 IF blocker IS NOT NULL THEN
                     RAISE EXCEPTION 'rebuild of pii_vault: %', blocker;
                 END IF;
@@ -260,7 +218,7 @@ extension Migration {
             END
             $fn$;
 
-            REVOKE ALL ON FUNCTION fetchde_retokenize_log_entry_change(), fetchde_retokenize_entries_blocker(),
+            REVOKE ALL ON FUNCTION fetchde_retokenize_log_entry_change(),
                 fetchde_retokenize_entries_abandon(), fetchde_retokenize_entries_begin(integer),
                 fetchde_retokenize_entries_finish(), fetchde_retokenize_entries_swap() FROM PUBLIC;
             GRANT EXECUTE ON FUNCTION fetchde_retokenize_entries_abandon(), fetchde_retokenize_entries_begin(integer),

@@ -8,7 +8,7 @@ extension Migration {
     ///
     /// The copy is a new table: whatever is bound to the old one by its identity rather than
     /// its name (views, rules, foreign keys, publications, policies, inheritance, triggers of
-    /// the user's own) would be lost, so ``fetchde_retokenize_rebuild_blocker`` names the first
+    /// the user's own) would be lost, so ``fetchde_retokenize_blocker`` names the first
     /// such object and `vault retokenize` then updates the rows in place instead. Grants
     /// (table, column and identity sequence), owner, comment, storage options and the identity
     /// sequence's position carry over; `DROP TABLE` without `CASCADE` is the last guard: an
@@ -52,50 +52,49 @@ extension Migration {
             END
             $fn$;
 
-            -- Why user_logins cannot be replaced by a copy (NULL: it can).
-            CREATE OR REPLACE FUNCTION fetchde_retokenize_rebuild_blocker() RETURNS text
+            -- Why table p_table cannot be replaced by a copy (NULL: it can). p_keys: the kinds of
+            -- constraint of its own the copy can rebuild (pg_constraint.contype).
+            CREATE OR REPLACE FUNCTION fetchde_retokenize_blocker(p_table text, p_keys "char"[]) RETURNS text
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             DECLARE
-                t oid := to_regclass('public.user_logins');
+                t oid := to_regclass('public.' || quote_ident(p_table));
                 c pg_class;
             BEGIN
-                IF t IS NULL THEN RETURN 'user_logins does not exist'; END IF;
+                IF t IS NULL THEN RETURN p_table || ' does not exist'; END IF;
                 SELECT * INTO c FROM pg_class WHERE oid = t;
-                IF c.relkind <> 'r' THEN RETURN 'user_logins is not a plain table'; END IF;
+                IF c.relkind <> 'r' THEN RETURN p_table || ' is not a plain table'; END IF;
                 IF c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t) THEN
-                    RETURN 'user_logins has row-level security';
+                    RETURN p_table || ' has row-level security';
                 END IF;
-                IF c.relreplident <> 'd' THEN RETURN 'user_logins has a replica identity of its own'; END IF;
+                IF c.relreplident <> 'd' THEN RETURN p_table || ' has a replica identity of its own'; END IF;
                 IF EXISTS (SELECT 1 FROM pg_depend WHERE refobjid = t AND classid = 'pg_rewrite'::regclass) THEN
-                    RETURN 'a view or rule depends on user_logins';
+                    RETURN 'a view or rule depends on ' || p_table;
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_depend WHERE refobjid = c.reltype AND deptype = 'n') THEN
-                    RETURN 'another object uses the row type of user_logins';
+                    RETURN 'another object uses the row type of ' || p_table;
                 END IF;
-                IF EXISTS (SELECT 1 FROM pg_constraint WHERE (conrelid = t AND contype IN ('p', 'u', 'x', 'f')) OR confrelid = t) THEN
-                    RETURN 'user_logins has a key, exclusion or foreign-key constraint';
+                IF EXISTS (SELECT 1 FROM pg_constraint
+                           WHERE (conrelid = t AND contype IN ('p', 'u', 'x', 'f') AND contype <> ALL (p_keys)) OR confrelid = t) THEN
+                    RETURN p_table || ' has a key, exclusion or foreign-key constraint';
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = t OR inhparent = t) THEN
-                    RETURN 'user_logins takes part in inheritance';
+                    RETURN p_table || ' takes part in inheritance';
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_publication WHERE puballtables)
                    OR EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = t)
                    OR EXISTS (SELECT 1 FROM pg_publication_namespace WHERE pnnspid = c.relnamespace) THEN
-                    RETURN 'user_logins is published for logical replication';
+                    RETURN p_table || ' is published for logical replication';
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = t AND NOT tgisinternal
                            AND tgname NOT LIKE 'fetchde\\_retokenize\\_log\\_%') THEN
-                    RETURN 'user_logins has triggers';
+                    RETURN p_table || ' has triggers';
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_index WHERE indrelid = t AND NOT (indisvalid AND indisready)) THEN
-                    RETURN 'user_logins has an invalid index';
+                    RETURN p_table || ' has an invalid index';
                 END IF;
                 IF EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
                            WHERE d.refobjid = t AND d.classid = 'pg_class'::regclass AND s.relkind = 'S' AND d.deptype = 'a') THEN
-                    RETURN 'user_logins has a serial column';
-                END IF;
-                IF pg_get_serial_sequence('public.user_logins', 'login_id') IS NULL THEN
-                    RETURN 'user_logins.login_id is not an identity column';
+                    RETURN p_table || ' has a serial column';
                 END IF;
                 RETURN NULL;
             END
@@ -167,7 +166,9 @@ extension Migration {
             CREATE OR REPLACE FUNCTION fetchde_retokenize_rebuild_begin(p_target integer, p_step bigint) RETURNS text
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             DECLARE
-                blocker text := fetchde_retokenize_rebuild_blocker();
+                blocker text := coalesce(fetchde_retokenize_blocker('user_logins', '{}'),
+                    CASE WHEN pg_get_serial_sequence('public.user_logins', 'login_id') IS NULL
+                         THEN 'user_logins.login_id is not an identity column' END);
                 st retokenize_rebuild;
             BEGIN
                 IF blocker IS NOT NULL THEN
@@ -376,7 +377,7 @@ extension Migration {
                 INSERT INTO retokenize_rebuild_log
                 SELECT login_id FROM user_logins_retokenized WHERE token_key_version < st.target;
                 LOCK TABLE user_logins IN ACCESS EXCLUSIVE MODE;
-                blocker := fetchde_retokenize_rebuild_blocker();
+                blocker := fetchde_retokenize_blocker('user_logins', '{}');
                 IF blocker IS NOT NULL THEN
                     RAISE EXCEPTION 'rebuild of user_logins: %', blocker;
                 END IF;
@@ -406,7 +407,7 @@ extension Migration {
             END
             $fn$;
 
-            REVOKE ALL ON FUNCTION fetchde_retokenize_log_change(), fetchde_retokenize_rebuild_blocker(),
+            REVOKE ALL ON FUNCTION fetchde_retokenize_log_change(), fetchde_retokenize_blocker(text, "char"[]),
                 fetchde_retokenize_copy_rows(integer, bigint, bigint), fetchde_retokenize_rebuild_abandon(),
                 fetchde_retokenize_rebuild_begin(integer, bigint), fetchde_retokenize_rebuild_ranges(),
                 fetchde_retokenize_rebuild_fill(bigint), fetchde_retokenize_rebuild_indexes(),

@@ -478,7 +478,7 @@ struct TokenRotationTests {
         _ = bodies
     }
 
-    @Test("a view on user_logins: retokenize updates the rows in place (the view keeps working); --rows rebuild refuses (1)")
+    @Test("a view on user_logins: retokenize updates the rows in place (the view keeps working); --method rebuild refuses (1)")
     func viewKeepsTheTableInPlace() async throws {
         let (fixture, bodies) = try await Self.seeded("retokview", count: 60, seed: 9)
         try await fixture.database.query("CREATE VIEW analyst_ips AS SELECT masked_ip, count(*) AS logins FROM user_logins GROUP BY 1")
