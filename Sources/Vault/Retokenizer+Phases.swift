@@ -39,6 +39,17 @@ extension Retokenizer {
         }
     }
 
+    /// A worker connection of the run: as vault_admin, with `settings`, closed afterwards.
+    static func withWorkerSession<T: Sendable>(
+        _ environment: VaultEnvironment, settings: String, _ body: @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        try await VaultDatabase.withSession(environment) { session in
+            try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
+            try session.executeScript(settings)
+            return try body(session)
+        }
+    }
+
     private func runEntryWorkers(
         _ context: RetokenizeContext, mode: EntryWorker.Mode, counts: RetokenizeTally, total: Int,
         progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?
@@ -47,9 +58,7 @@ extension Retokenizer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for ranges in EntryWorker.ranges(jobs: jobs) {
                 group.addTask {
-                    try await VaultDatabase.withSession(environment) { session in
-                        try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.entryWorkerSettings)
+                    try await Self.withWorkerSession(environment, settings: RetokenizeSQL.entryWorkerSettings) { session in
                         var worker = EntryWorker(context: context, mode: mode)
                         do {
                             for range in ranges {
@@ -129,9 +138,7 @@ extension Retokenizer {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for job in 0..<jobs {
                 group.addTask {
-                    try await VaultDatabase.withSession(environment) { session in
-                        try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(RetokenizeSQL.rowWorkerSettings)
+                    try await Self.withWorkerSession(environment, settings: RetokenizeSQL.rowWorkerSettings) { session in
                         var start = low + job * step
                         while start <= high {
                             let updated = try context.moveRows(session, from: start, to: start + step)

@@ -36,13 +36,18 @@ public enum RetokenizePhase: String, Sendable {
 ///
 /// 1. **Entries** (`jobs` workers over ranges of tokens, a batch per transaction): each old
 ///    entry is opened, its value tokenized with the active key and sealed under a data key of
-///    the worker with the associated data of its new token; the entry is updated in place and
-///    the mapping old → new token is written to `token_rewrites` in the same transaction. An
-///    old entry whose value is already stored (or forgotten) under its new token is dropped.
-/// 2. **Rows** (`jobs` workers over interleaved `login_id` ranges, a range per transaction):
-///    `masked_ip` and `masked_device_id` follow `token_rewrites`; a token that was forgotten
-///    (no original left to re-tokenize) stays as it is, so its rows still group together. A
-///    row whose token has neither is left under its old version (reported).
+///    the worker with the associated data of its new token; the new entry goes into a copy of
+///    `pii_vault` (or replaces the old one in place) and the mapping old → new token is written
+///    to `token_rewrites` in the same transaction. An old entry whose value is already stored
+///    (or forgotten) under its new token keeps only its mapping.
+/// 2. **Rows** (`jobs` workers over `login_id` ranges, a range per transaction): `masked_ip`
+///    and `masked_device_id` follow `token_rewrites`, into a copy of `user_logins` (or in
+///    place); a token that was forgotten (no original left to re-tokenize) stays as it is, so
+///    its rows still group together. A row whose token has neither is left under its old
+///    version (reported).
+///
+/// How each table moves is ``method`` (see ``RetokenizeMethod`` and ``TableRebuild``): a copy
+/// is swapped in under a short lock once complete, after the changes made meanwhile.
 ///
 /// Every batch commits on its own and only ever moves data from an older version to the
 /// active one, so a run killed at any point leaves a consistent database and a rerun finishes

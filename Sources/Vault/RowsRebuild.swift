@@ -20,7 +20,7 @@ struct RowsRebuild {
     let jobs: Int
 
     /// Settings of a rebuild session: the mapping hashed once per range, indexes sorted in memory.
-    static let sessionSettings = "SET work_mem = '256MB'; SET maintenance_work_mem = '512MB'; SET jit = off"
+    static let sessionSettings = RetokenizeSQL.rowWorkerSettings + "; SET maintenance_work_mem = '512MB'"
 
     /// Starts the rebuild, or resumes one towards the same version with the same ranges.
     /// Returns why `user_logins` cannot be replaced by a copy (nothing is left behind then).
@@ -66,9 +66,7 @@ struct RowsRebuild {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<workers {
                 group.addTask {
-                    try await VaultDatabase.withSession(environment) { session in
-                        try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-                        try session.executeScript(Self.sessionSettings)
+                    try await Retokenizer.withWorkerSession(environment, settings: Self.sessionSettings) { session in
                         for item in stride(from: worker, to: items.count, by: workers).map({ items[$0] }) {
                             try work(session, item)
                         }
