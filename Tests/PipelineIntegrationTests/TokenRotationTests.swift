@@ -254,7 +254,6 @@ struct TokenRotationTests {
             lock: rows == "in-place"
                 ? "SELECT 1 FROM pii_vault WHERE (field, token) = (\(middle)) FOR UPDATE"
                 : "INSERT INTO token_rewrites SELECT field, token, token, 0 FROM (\(middle)) m",
-            rollback: rows != "in-place",
             progressed: { try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") >= entries / 2 - 10 }
         )
         let mapped = try await fixture.database.scalar("SELECT count(*) FROM token_rewrites")
@@ -283,7 +282,7 @@ struct TokenRotationTests {
             // Phase 2a (filling the copy): an uncommitted claim on the range of ids 200..<240
             // holds its worker; the other copies its share.
             try await killWhileBlocked(
-                fixture, method: rows, lock: "INSERT INTO retokenize_rebuild_ranges VALUES (200, 0)", rollback: true,
+                fixture, method: rows, lock: "INSERT INTO retokenize_rebuild_ranges VALUES (200, 0)",
                 progressed: {
                     guard try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") > 0
                     else { return false }
@@ -315,21 +314,13 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") == 0)
     }
 
-    /// Starts a retokenize with small batches while another session holds `lock` (then
-    /// commits, or rolls back), waits until `progressed`, kills it with SIGKILL, then lets the
-    /// lock go.
+    /// Starts a retokenize with small batches while another session holds `lock`, waits until
+    /// `progressed`, kills it with SIGKILL, then lets the lock go (rolls back).
     func killWhileBlocked(
-        _ fixture: PipelineFixture, method rows: String, lock: String, rollback: Bool = false, progressed: () async throws -> Bool
+        _ fixture: PipelineFixture, method rows: String, lock: String, progressed: () async throws -> Bool
     ) async throws {
         let blocker = try await fixture.database.connect()
-        let holding = Task {
-            try await blocker.withSession { session in
-                try session.execute("BEGIN")
-                _ = try session.execute(lock)
-                _ = try session.execute("SELECT pg_sleep(8), 'retokenize-test-blocker'")
-                try session.execute(rollback ? "ROLLBACK" : "COMMIT")
-            }
-        }
+        let holding = Self.hold(lock, on: blocker)
         try await Self.waitUntil("the blocker") {
             try await fixture.database.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
@@ -340,8 +331,29 @@ struct TokenRotationTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(run.process.isRunning, "retokenize was not blocked: \(run.stdout()) \(run.stderr())")
         run.kill9()
-        try await holding.value
+        try await Self.release(holding, fixture)
         await blocker.close()
+    }
+
+    /// Runs `lock` in a transaction on `connection` and keeps it open (however loaded the
+    /// machine) until ``release(_:_:)``, which rolls it back.
+    static func hold(_ lock: String, on connection: PostgresConnection, _ parameters: [PostgresValue] = []) -> Task<Void, any Error> {
+        Task {
+            try await connection.withSession { session in
+                try session.execute("BEGIN")
+                _ = try session.execute(lock, parameters)
+                _ = try? session.execute("SELECT pg_sleep(120), 'retokenize-test-blocker'")  // until cancelled
+                try session.execute("ROLLBACK")
+            }
+        }
+    }
+
+    static func release(_ holding: Task<Void, any Error>, _ fixture: PipelineFixture) async throws {
+        _ = try await fixture.database.scalar("""
+            SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
+            WHERE query LIKE '%pg_sleep(120), ''retokenize-test-blocker''%' AND pid <> pg_backend_pid()
+            """)
+        try await holding.value
     }
 
     /// Mid-way invariant: every token a row holds has a vault entry, or a mapping to one.
@@ -433,14 +445,7 @@ struct TokenRotationTests {
 
         // The run stops halfway through the entries (an uncommitted mapping of the middle one).
         let blocker = try await fixture.database.connect()
-        let holding = Task {
-            try await blocker.withSession { session in
-                try session.execute("BEGIN")
-                _ = try session.execute("INSERT INTO token_rewrites VALUES ('ip', $1, $1, 0)", [.text(stop)])
-                _ = try session.execute("SELECT pg_sleep(6), 'retokenize-test-blocker'")
-                try session.execute("ROLLBACK")
-            }
-        }
+        let holding = Self.hold("INSERT INTO token_rewrites VALUES ('ip', $1, $1, 0)", on: blocker, [.text(stop)])
         try await Self.waitUntil("the blocker") {
             try await fixture.database.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
@@ -455,7 +460,7 @@ struct TokenRotationTests {
             let forget = try await Self.vault(["forget", token, "--reason", "erasure during rotation"], fixture)
             #expect(forget.status == 0, "\(forget)")
         }
-        try await holding.value
+        try await Self.release(holding, fixture)
         await blocker.close()
         while run.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(run.process.terminationStatus == 0, "\(run.stdout()) \(run.stderr())")
