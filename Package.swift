@@ -36,7 +36,12 @@ let package = Package(
         // Application libraries.
         .target(name: "Settings", dependencies: [.product(name: "Configuration", package: "swift-configuration")]),
         .target(name: "VaultFormat", dependencies: ["PIICrypto"]),
-        .target(name: "Schema", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Schema",
+            dependencies: ["Postgres", "PIICrypto", .product(name: "Logging", package: "swift-log")],
+            exclude: ["SQL"],
+            plugins: ["EmbedSQL"]
+        ),
         .target(name: "Pipeline", dependencies: [
             "PIICrypto", "Postgres", "SQS", "Schema", "Settings", "VaultFormat",
             .product(name: "Logging", package: "swift-log"),
@@ -48,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CommandSupport", dependencies: [
-            "Settings", "PIICrypto", "Postgres", "SQS",
+            "Settings", "PIICrypto", "Postgres", "SQS", "Schema",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,6 +79,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Build tools: the schema's .sql files become Swift source (one binary per program).
+        .executableTarget(name: "fetchde-embed-sql"),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["fetchde-embed-sql"]),
+
         // Tests.
         .target(name: "TestSupport", dependencies: [
             "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
@@ -88,7 +97,7 @@ let package = Package(
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
             "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "VaultIntegrationTests", dependencies: [
             "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport",
         ]),
@@ -96,7 +105,7 @@ let package = Package(
 )
 
 // One settings loop for every non-system target (as swift-crypto and swift-log do).
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))

@@ -4,6 +4,7 @@ public import PIICrypto
 public import Postgres
 public import SQS
 public import Settings
+public import Schema
 
 /// Maps any error of the lower modules to an exit status and a one-line message.
 public enum ErrorReporting {
@@ -22,9 +23,14 @@ public enum ErrorReporting {
         case let error as PostgresError:
             if error.isPermissionDenied { return (.notAuthorized, "database permission denied: \(error)") }
             if error.isConnectionError { return (.unavailable, "database unavailable: \(error)") }
+            if error.sqlState == SQLState.lockNotAvailable {
+                return (.unavailable, "timed out waiting for a database lock another session holds; try again")
+            }
             return (.failure, "database error: \(error)")
         case let error as SQSError:
             return (error.isRetryable ? .unavailable : .failure, "SQS: \(error)")
+        case let error as SchemaError:
+            return (.failure, "schema: \(error)")
         case let error as SettingsError:
             return (.usage, error.description)
         case let error as IniParser.ParseError:

@@ -3,30 +3,30 @@ public import Postgres
 /// Reading and appending `vault_audit` (SPEC §4). Rows are inserted with only the
 /// caller-supplied columns; the database trigger assigns seq, time and both hashes.
 public enum AuditLog {
-    /// Appends a row as the current session user. Call it inside the transaction whose work it
-    /// records, before that work is shown to anyone: if it fails, the transaction rolls back.
+    /// Appends a row as the current session user (`fetchde.audit_append`, which folds waiting
+    /// denials in first). Call it inside the transaction whose work it records, before that
+    /// work is shown to anyone: if it fails, the transaction rolls back.
     public static func append(
         _ session: PostgresSession, action: String, outcome: String, reason: String, detail: String
     ) throws {
         try session.execute(
-            """
-            INSERT INTO vault_audit (actor, action, outcome, reason, detail)
-            VALUES (session_user, $1, $2, $3, $4)
-            """,
+            "SELECT fetchde.audit_append($1, $2, $3, $4)",
             [.text(action), .text(outcome), .text(reason), .text(detail)]
         )
     }
 
-    /// Records a denied attempt through `fetchde_audit_denied`, which every login may call
-    /// (even one that cannot become `vault_admin`). Best effort: a failure to record is
-    /// returned, never thrown, so the original denial is what the operator sees.
+    /// Records a denied attempt through `fetchde.audit_denied`, which every login may call
+    /// (even one that cannot become `vault_admin`): it lands in an inbox the next audited
+    /// command folds into the chain (``fold(_:)``), so recording takes no lock the chain needs.
+    /// Best effort: a failure to record is returned, never thrown, so the original denial is
+    /// what the operator sees.
     @discardableResult
     public static func recordDenial(
         _ session: PostgresSession, action: String, reason: String, detail: String
     ) -> (any Error)? {
         do {
             try session.execute(
-                "SELECT fetchde_audit_denied($1, $2, $3)",
+                "SELECT fetchde.audit_denied($1, $2, $3)",
                 [.text(action), .text(reason), .text(detail)]
             )
             return nil
@@ -35,12 +35,17 @@ public enum AuditLog {
         }
     }
 
+    /// Moves waiting denials into the chain (as `vault_admin`), so a listing shows them.
+    public static func fold(_ session: PostgresSession) throws {
+        try session.execute("SELECT fetchde.audit_fold()")
+    }
+
     /// Reads rows with `seq` greater than `after`, in `seq` order, at most `limit`.
     public static func page(_ session: PostgresSession, after: Int64, limit: Int) throws -> [AuditRecord] {
         let result = try session.execute(
             """
             SELECT seq, at_us, actor, action, outcome, reason, detail, prev_hash, row_hash
-            FROM vault_audit WHERE seq > $1 ORDER BY seq LIMIT $2
+            FROM public.vault_audit WHERE seq > $1 ORDER BY seq LIMIT $2
             """,
             [.int(after), .int(Int64(limit))]
         )

@@ -12,6 +12,7 @@ public struct AuditReader: Sendable {
         try await VaultDatabase.withSession(environment) { session in
             try VaultDatabase.requireSchema(session)
             try VaultDatabase.assumeVaultAdmin(session, action: "audit", reason: "", detail: "")
+            try AuditLog.fold(session)
             var after = Int64.min
             while true {
                 let rows = try AuditLog.page(session, after: after, limit: 2000)
@@ -27,6 +28,7 @@ public struct AuditReader: Sendable {
         return try await VaultDatabase.withSession(environment) { session in
             try VaultDatabase.requireSchema(session)
             try VaultDatabase.assumeVaultAdmin(session, action: "audit", reason: "", detail: "verify")
+            try AuditLog.fold(session)
             return try session.transaction {
                 try session.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 return try AuditLog.verify(session)

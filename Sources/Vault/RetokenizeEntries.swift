@@ -60,7 +60,7 @@ struct EntryWorker {
     /// Converts every entry of `range` under an older version; `committed` after each batch.
     mutating func run(_ session: PostgresSession, range: TokenRange, committed: (Step) -> Void) throws {
         if mode == .inPlace { try session.executeScript(RetokenizeSQL.createBatchTable) }
-        let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM vault_forgotten) AS any").rows.first?[0].bool ?? true
+        let anyForgotten = try session.execute("SELECT EXISTS (SELECT 1 FROM public.vault_forgotten) AS any").rows.first?[0].bool ?? true
         field = range.field
         var after = ""
         var conflicts = 0
@@ -175,14 +175,14 @@ struct EntryWorker {
     /// and committed before any entry uses it.
     private mutating func ensureDataKey(_ session: PostgresSession, uses: Int) throws {
         if let key = dataKey, key.uses + uses <= Self.dataKeyUses { return }
-        let next = try session.execute("SELECT nextval(pg_get_serial_sequence('vault_data_keys', 'dek_id')) AS id")
+        let next = try session.execute("SELECT nextval(pg_get_serial_sequence('public.vault_data_keys', 'dek_id')) AS id")
         guard let id = next.rows.first?["id"].int else {
             throw VaultError(.unavailable, "vault_data_keys has no id sequence: run etl migrate")
         }
         let key = SecureBytes.random(count: 32)
         let sealed = try VaultFormat.sealDataKey(key, dekID: id, vaultKeyVersion: context.vaultKeyVersion, to: context.vaultPublicKey)
         try session.execute(
-            "INSERT INTO vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO public.vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key) VALUES ($1, $2, $3, $4)",
             [.int(id), .int(Int64(context.vaultKeyVersion)), .bytea(sealed.encapsulatedKey), .bytea(sealed.sealedKey)]
         )
         dataKey = (id, key, 0)

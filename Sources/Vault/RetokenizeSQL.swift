@@ -22,9 +22,9 @@ enum RetokenizeSQL {
         """
 
     /// Work left: entries and rows under an older version.
-    static let countEntries = "SELECT count(*) FROM pii_vault WHERE token_key_version < $1"
-    static let countRows = "SELECT count(*) FROM user_logins WHERE token_key_version < $1"
-    static let rowBounds = "SELECT min(login_id), max(login_id) FROM user_logins WHERE token_key_version < $1"
+    static let countEntries = "SELECT count(*) FROM public.pii_vault WHERE token_key_version < $1"
+    static let countRows = "SELECT count(*) FROM public.user_logins WHERE token_key_version < $1"
+    static let rowBounds = "SELECT min(login_id), max(login_id) FROM public.user_logins WHERE token_key_version < $1"
 
     /// The next entries of field $2 under an older version from token $3 (exclusive, or
     /// inclusive when it is a range's lower bound: a bare hex digit is no token) below $5. Not locked: the
@@ -34,7 +34,7 @@ enum RetokenizeSQL {
     /// Columns (by position, as ``EntryWorker`` reads them): token, dek_id, ciphertext, ctid,
     /// created_at, mapped, token_key_version.
     static let selectEntries = """
-        SELECT token, dek_id, ciphertext, ctid, created_at, false AS mapped, token_key_version FROM pii_vault
+        SELECT token, dek_id, ciphertext, ctid, created_at, false AS mapped, token_key_version FROM public.pii_vault
         WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
         ORDER BY token LIMIT $4
         """
@@ -44,16 +44,16 @@ enum RetokenizeSQL {
     /// filter: the scan stays in token order from where the last batch ended.
     static let selectEntriesWithMapping = """
         SELECT token, dek_id, ciphertext, ctid, created_at,
-            EXISTS (SELECT 1 FROM token_rewrites r WHERE r.field = p.field AND r.old_token = p.token) AS mapped,
+            EXISTS (SELECT 1 FROM public.token_rewrites r WHERE r.field = p.field AND r.old_token = p.token) AS mapped,
             token_key_version
-        FROM pii_vault p
+        FROM public.pii_vault p
         WHERE field = $2 AND token >= $3 AND token < $5 AND token <> $3 AND token_key_version < $1
         ORDER BY token LIMIT $4
         """
 
     /// A rebuild's re-tokenized entries, and every mapping (see ``EntryWorker``).
-    static let copyIntoRebuild = "COPY pii_vault_retokenized (field, token, token_key_version, dek_id, ciphertext, created_at) FROM STDIN"
-    static let copyRewrites = "COPY token_rewrites (field, old_token, new_token, target_version) FROM STDIN"
+    static let copyIntoRebuild = "COPY public.pii_vault_retokenized (field, token, token_key_version, dek_id, ciphertext, created_at) FROM STDIN"
+    static let copyRewrites = "COPY public.token_rewrites (field, old_token, new_token, target_version) FROM STDIN"
 
     static let copyBatch = "COPY vault_retokenize_batch (field, old_token, new_token, ciphertext, keep, old_ctid) FROM STDIN"
 
@@ -69,12 +69,12 @@ enum RetokenizeSQL {
     static func moveEntries(unlessStored: Bool, unlessForgotten: Bool) -> String {
         """
         WITH moved AS (
-            UPDATE pii_vault p
+            UPDATE public.pii_vault p
             SET token = b.new_token, token_key_version = $1, dek_id = $2, ciphertext = b.ciphertext
             FROM vault_retokenize_batch b
             WHERE p.ctid = b.old_ctid AND p.field = b.field AND p.token = b.old_token AND b.keep
-              \(unlessStored ? "AND NOT EXISTS (SELECT 1 FROM pii_vault q WHERE q.field = b.field AND q.token = b.new_token)" : "")
-              \(unlessForgotten ? "AND NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)" : "")
+              \(unlessStored ? "AND NOT EXISTS (SELECT 1 FROM public.pii_vault q WHERE q.field = b.field AND q.token = b.new_token)" : "")
+              \(unlessForgotten ? "AND NOT EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = b.field AND f.token = b.new_token)" : "")
             RETURNING b.field, b.old_token, b.new_token
         )
         \(recordRewrites("moved"))
@@ -85,7 +85,7 @@ enum RetokenizeSQL {
     /// must never have one under its new token); their mapping is recorded all the same.
     static let dropUnmoved = """
         WITH dropped AS (
-            DELETE FROM pii_vault p USING vault_retokenize_batch b
+            DELETE FROM public.pii_vault p USING vault_retokenize_batch b
             WHERE p.field = b.field AND p.token = b.old_token
             RETURNING b.field, b.old_token, b.new_token
         )
@@ -95,7 +95,7 @@ enum RetokenizeSQL {
     /// Mapping rows from `source`; a rerun after a crash overwrites what it wrote before.
     private static func recordRewrites(_ source: String) -> String {
         """
-        INSERT INTO token_rewrites (field, old_token, new_token, target_version)
+        INSERT INTO public.token_rewrites (field, old_token, new_token, target_version)
         SELECT field, old_token, new_token, $1 FROM \(source)
         ON CONFLICT (field, old_token)
         DO UPDATE SET new_token = EXCLUDED.new_token, target_version = EXCLUDED.target_version
@@ -103,12 +103,12 @@ enum RetokenizeSQL {
     }
 
     /// Whether a mapping of an earlier, unfinished retokenize points to a token that is old now.
-    static let hasOlderRewrites = "SELECT EXISTS (SELECT 1 FROM token_rewrites WHERE target_version < $1)"
+    static let hasOlderRewrites = "SELECT EXISTS (SELECT 1 FROM public.token_rewrites WHERE target_version < $1)"
 
     /// One hop of such chains (old → older target → this target); repeated until nothing changes.
     static let resolveChains = """
-        UPDATE token_rewrites r SET new_token = n.new_token, target_version = n.target_version
-        FROM token_rewrites n
+        UPDATE public.token_rewrites r SET new_token = n.new_token, target_version = n.target_version
+        FROM public.token_rewrites n
         WHERE n.field = r.field AND n.old_token = r.new_token AND n.target_version > r.target_version
         """
 
@@ -120,16 +120,16 @@ enum RetokenizeSQL {
             SELECT u.login_id,
                 coalesce(ri.new_token, u.masked_ip) AS ip,
                 coalesce(rd.new_token, u.masked_device_id) AS device
-            FROM user_logins u
-            LEFT JOIN token_rewrites ri ON ri.field = 'ip' AND ri.old_token = u.masked_ip
-            LEFT JOIN token_rewrites rd ON rd.field = 'device_id' AND rd.old_token = u.masked_device_id
+            FROM public.user_logins u
+            LEFT JOIN public.token_rewrites ri ON ri.field = 'ip' AND ri.old_token = u.masked_ip
+            LEFT JOIN public.token_rewrites rd ON rd.field = 'device_id' AND rd.old_token = u.masked_device_id
             WHERE u.login_id >= $2 AND u.login_id < $3 AND u.token_key_version < $1
               AND (u.masked_ip IS NULL OR ri.new_token IS NOT NULL
-                   OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = 'ip' AND f.token = u.masked_ip))
+                   OR EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = 'ip' AND f.token = u.masked_ip))
               AND (u.masked_device_id IS NULL OR rd.new_token IS NOT NULL
-                   OR EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = 'device_id' AND f.token = u.masked_device_id))
+                   OR EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = 'device_id' AND f.token = u.masked_device_id))
         )
-        UPDATE user_logins u SET masked_ip = b.ip, masked_device_id = b.device, token_key_version = $1
+        UPDATE public.user_logins u SET masked_ip = b.ip, masked_device_id = b.device, token_key_version = $1
         FROM b WHERE u.login_id = b.login_id
         """
 }

@@ -16,7 +16,7 @@ extension Retokenizer {
         let rebuilding = try await main.withSession { session in
             try TableRebuild.entries.start(session, method: method, pending: total, logger: logger) {
                 try session.execute(
-                    "SELECT fetchde_retokenize_entries_begin($1) AS blocker", [.int(Int64(context.target))]
+                    "SELECT fetchde.retokenize_entries_begin($1) AS blocker", [.int(Int64(context.target))]
                 ).rows.first?["blocker"].string
             }
         }
@@ -25,7 +25,7 @@ extension Retokenizer {
         guard rebuilding else { return }
         let swapped = try await main.withSession { session -> Bool in
             // Values that were stored twice (or forgotten under their new token) keep one entry (or none).
-            let merged = Int(try session.execute("SELECT fetchde_retokenize_entries_finish() AS n").rows.first?["n"].int ?? 0)
+            let merged = Int(try session.execute("SELECT fetchde.retokenize_entries_finish() AS n").rows.first?["n"].int ?? 0)
             guard try TableRebuild.entries.swap(session, method: method, logger: logger) != nil else { return false }
             counts.withLock {
                 $0.entries -= merged

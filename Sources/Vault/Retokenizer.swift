@@ -188,9 +188,9 @@ struct RetokenizeContext: Sendable {
         let active = try session.execute(
             """
             SELECT a.token_key_version, t.key_check, a.vault_key_version, k.public_key
-            FROM vault_active a
-            JOIN token_keys t ON t.version = a.token_key_version
-            JOIN vault_keys k ON k.version = a.vault_key_version
+            FROM public.vault_active a
+            JOIN public.token_keys t ON t.version = a.token_key_version
+            JOIN public.vault_keys k ON k.version = a.vault_key_version
             """
         ).rows.first
         guard let active, let target = active[0].int.map(Int.init), let check = active[1].string,
@@ -256,9 +256,9 @@ struct RetokenizeContext: Sendable {
         if leftEntries == 0 && leftRows == 0 {
             // Nothing refers to an old token any more: the mapping would only link tokens
             // of retired keys to current ones.
-            try session.execute("TRUNCATE token_rewrites")
+            try session.execute("TRUNCATE public.token_rewrites")
             retirable = try session.execute(
-                "SELECT version FROM token_keys WHERE version < $1 ORDER BY version", [.int(Int64(target))]
+                "SELECT version FROM public.token_keys WHERE version < $1 ORDER BY version", [.int(Int64(target))]
             ).rows.compactMap { $0[0].int.map(Int.init) }
         }
         return RetokenizeResult(

@@ -87,7 +87,7 @@ public struct Revealer: Sendable {
                 let keyring = try VaultKeyring.load(session, environment: environment)
                 return try session.transaction {
                     try AuditLog.append(session, action: "reveal", outcome: "granted", reason: reason, detail: detail)
-                    var fetcher = RevealFetcher(keyring: keyring, batchSize: batchSize)
+                    var fetcher = RevealFetcher(keyring: keyring, tokenKeys: environment.keys, batchSize: batchSize)
                     let pipeline = RevealPipeline(expected: wanted.count)
                     try fetcher.open(session, tokens: wanted)
                     // The connection fetches batch N+1 while another thread decrypts batch N.
@@ -96,6 +96,15 @@ public struct Revealer: Sendable {
                     let forgotten = try fetcher.forgotten(session, among: missing)
                     var result = RevealResult(tokens: wanted, opened: pipeline.finish(), forgotten: forgotten)
                     result.dataKeysUnsealed = fetcher.dataKeysUnsealed
+                    // Entries that failed authentication or do not hash to their token are
+                    // recorded as such, in the same transaction (tokens only).
+                    let broken = result.problems.filter { $0.kind == .integrity }.compactMap(\.token)
+                    if !broken.isEmpty {
+                        try AuditLog.append(
+                            session, action: "reveal", outcome: "integrity-error", reason: reason,
+                            detail: broken.joined(separator: ",")
+                        )
+                    }
                     return result
                 }
             } catch where VaultDatabase.isDenial(error) {

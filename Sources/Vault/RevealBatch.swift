@@ -4,11 +4,13 @@ import Postgres
 import Synchronization
 import VaultFormat
 
-/// One batch of entries fetched inside the transaction, with the data keys it needs.
+/// One batch of entries fetched inside the transaction, with the data keys it needs and the
+/// token keys that check each original against its token.
 struct FetchedBatch: Sendable {
-    /// Columns: token, field, dek_id, ciphertext.
+    /// Columns: token, field, dek_id, ciphertext, token_key_version.
     let entries: PostgresResult
     let dataKeys: [Int64: SecureBytes]
+    let tokenizers: [Int: Tokenizer]
 }
 
 /// The database side of a reveal (runs on the connection's thread, inside the transaction):
@@ -20,7 +22,11 @@ struct RevealFetcher {
     static let cursor = "fetchde_reveal"
 
     let keyring: VaultKeyring
+    let tokenKeys: KeyDirectory
     let batchSize: Int
+    /// Token keys by version, each read once: an original must hash to its token under the
+    /// entry's version, or a writer planted it (SPEC §4).
+    private var tokenizers: [Int: Tokenizer] = [:]
     /// Each DEK unsealed once; DEKs that failed authentication are absent and open nothing.
     private var dataKeys: [Int64: SecureBytes] = [:]
     private var seen = Set<Int64>()
@@ -28,8 +34,9 @@ struct RevealFetcher {
     /// Tokens that have at least one entry.
     private(set) var found = Set<String>()
 
-    init(keyring: VaultKeyring, batchSize: Int) {
+    init(keyring: VaultKeyring, tokenKeys: KeyDirectory, batchSize: Int) {
         self.keyring = keyring
+        self.tokenKeys = tokenKeys
         self.batchSize = batchSize
     }
 
@@ -41,8 +48,9 @@ struct RevealFetcher {
         try session.execute(
             """
             DECLARE \(Self.cursor) NO SCROLL CURSOR FOR
-            SELECT p.token, p.field, p.dek_id, p.ciphertext
-            FROM unnest($1::text[]) AS wanted(token) JOIN pii_vault p ON p.token = wanted.token AND p.\(VaultSQL.anyField)
+            SELECT p.token, p.field, p.dek_id, p.ciphertext, p.token_key_version
+            FROM unnest($1::text[]) AS wanted(token) JOIN public.pii_vault p ON p.token = wanted.token AND p.\(VaultSQL.anyField)
+            WHERE NOT EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = p.field AND f.token = p.token)
             """,
             [.text(VaultSQL.textArray(tokens))]
         )
@@ -60,9 +68,22 @@ struct RevealFetcher {
             guard let token = row[0].string, let dekID = row[2].int else { continue }
             found.insert(token)
             if !seen.contains(dekID) { wanted.insert(dekID) }
+            if let version = row[4].int.map(Int.init), tokenizers[version] == nil {
+                try loadTokenizer(version: version)
+            }
         }
         try unseal(session, wanted)
-        return FetchedBatch(entries: entries, dataKeys: dataKeys)
+        return FetchedBatch(entries: entries, dataKeys: dataKeys, tokenizers: tokenizers)
+    }
+
+    private mutating func loadTokenizer(version: Int) throws {
+        guard tokenKeys.tokenKeyExists(version: version) else {
+            throw VaultError(
+                .notAuthorized,
+                "no token key for version \(version) (\(tokenKeys.tokenKeyPath(version: version))): reveal checks every original against its token"
+            )
+        }
+        tokenizers[version] = Tokenizer(rootKey: try tokenKeys.readTokenKey(version: version), version: version)
     }
 
     /// Which of `missing` (tokens without entries) were forgotten.
@@ -72,7 +93,7 @@ struct RevealFetcher {
         while start < missing.count {
             let end = min(start + batchSize, missing.count)
             let rows = try session.execute(
-                "SELECT DISTINCT token FROM vault_forgotten WHERE \(VaultSQL.anyField) AND token = ANY($1::text[])",
+                "SELECT DISTINCT token FROM public.vault_forgotten WHERE \(VaultSQL.anyField) AND token = ANY($1::text[])",
                 [.text(VaultSQL.textArray(missing[start..<end]))]
             )
             for row in rows.rows { if let token = row[0].string { forgotten.insert(token) } }
@@ -96,10 +117,12 @@ enum OpenedEntry: Sendable {
     case value(field: String, original: String)
     /// Failed authentication (tampered, moved, or under a DEK that failed).
     case integrity(field: String)
+    /// Opened, but the original does not hash to its token: planted by a writer.
+    case mismatch(field: String)
 
     var field: String {
         switch self {
-        case .value(let field, _), .integrity(let field): field
+        case .value(let field, _), .integrity(let field), .mismatch(let field): field
         }
     }
 }
@@ -139,7 +162,12 @@ final class RevealPipeline: Sendable {
             let field = row[1].string ?? ""
             let entry: OpenedEntry
             if let value = open(token: token, field: field, dekID: row[2].int, ciphertext: row[3].bytes, keys: batch.dataKeys) {
-                entry = .value(field: field, original: value)
+                let tokenizer = row[4].int.flatMap { batch.tokenizers[Int($0)] }
+                if let kind = PIIField(rawValue: field), tokenizer?.token(value, field: kind) == token {
+                    entry = .value(field: field, original: value)
+                } else {
+                    entry = .mismatch(field: field)
+                }
             } else {
                 entry = .integrity(field: field)
             }
@@ -177,6 +205,8 @@ extension RevealResult {
                     values.append(RevealedValue(token: token, field: field, original: original))
                 case .integrity(let field):
                     problems.append(RevealProblem(kind: .integrity, token: token, message: "integrity error: the \(field) entry of token \(token) failed authentication (tampered or moved); not revealed"))
+                case .mismatch(let field):
+                    problems.append(RevealProblem(kind: .integrity, token: token, message: "integrity error: the \(field) entry of token \(token) holds an original that does not hash to the token (planted by a writer); not revealed"))
                 }
             }
         }

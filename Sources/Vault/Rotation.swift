@@ -29,7 +29,7 @@ public struct EncryptionKeyRotator: Sendable {
         let environment = self.environment
         let result = try await VaultDatabase.withSession(environment) { session -> EncryptionRotationResult in
             try VaultDatabase.administer(session, action: "rotate_encryption") {
-                let registered = try session.execute("SELECT vault_key_version AS v FROM vault_active")
+                let registered = try session.execute("SELECT vault_key_version AS v FROM public.vault_active")
                 guard registered.rows.first?["v"].int != nil else {
                     throw VaultError(.unavailable, "no vault key is registered: run vault init first")
                 }
@@ -54,21 +54,21 @@ public struct EncryptionKeyRotator: Sendable {
         do {
             return try session.transaction {
                 // The lock serializes concurrent rotations; versions are read after it.
-                let active = try session.execute("SELECT vault_key_version AS v FROM vault_active FOR UPDATE")
+                let active = try session.execute("SELECT vault_key_version AS v FROM public.vault_active FOR UPDATE")
                 guard let previous = active.rows.first?["v"].int.map(Int.init) else {
                     throw VaultError(.unavailable, "no vault key is registered: run vault init first")
                 }
-                let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM vault_keys").rows.first?["v"].int ?? 0)
+                let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM public.vault_keys").rows.first?["v"].int ?? 0)
                 let onDisk = directory.vaultKeyVersions().max() ?? 0
                 let version = max(inDatabase, onDisk, previous) + 1
                 let paths = [directory.vaultPrivateKeyPath(version: version), directory.vaultPublicKeyPath(version: version)]
 
                 try session.execute(
-                    "INSERT INTO vault_keys (version, public_key) VALUES ($1, $2)",
+                    "INSERT INTO public.vault_keys (version, public_key) VALUES ($1, $2)",
                     [.int(Int64(version)), .bytea(pair.publicKey.rawRepresentation)]
                 )
                 try session.execute(
-                    "UPDATE vault_active SET vault_key_version = $1, updated_at = now()",
+                    "UPDATE public.vault_active SET vault_key_version = $1, updated_at = now()",
                     [.int(Int64(version))]
                 )
                 try AuditLog.append(
@@ -142,7 +142,7 @@ public struct Rewrapper: Sendable {
         progress: (@Sendable (Int, Int) -> Void)?
     ) throws -> RewrapResult {
         let active = try session.execute(
-            "SELECT k.version, k.public_key FROM vault_active a JOIN vault_keys k ON k.version = a.vault_key_version"
+            "SELECT k.version, k.public_key FROM public.vault_active a JOIN public.vault_keys k ON k.version = a.vault_key_version"
         )
         guard let row = active.rows.first, let activeVersion = row["version"].int.map(Int.init),
               let publicBytes = row["public_key"].bytes
@@ -156,7 +156,7 @@ public struct Rewrapper: Sendable {
 
         var pending: [Int: Int] = [:]
         for row in try session.execute(
-            "SELECT vault_key_version AS v, count(*) AS n FROM vault_data_keys WHERE vault_key_version < $1 GROUP BY 1",
+            "SELECT vault_key_version AS v, count(*) AS n FROM public.vault_data_keys WHERE vault_key_version < $1 GROUP BY 1",
             [.int(Int64(activeVersion))]
         ).rows {
             if let version = row["v"].int { pending[Int(version)] = Int(row["n"].int ?? 0) }
@@ -189,7 +189,7 @@ public struct Rewrapper: Sendable {
             let step = try session.transaction { () -> (count: Int, last: Int64?, byVersion: [Int: Int], failed: [Int64]) in
                 let rows = try session.execute(
                     """
-                    SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys
+                    SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM public.vault_data_keys
                     WHERE vault_key_version < $1 AND dek_id > $2 ORDER BY dek_id LIMIT $3 FOR UPDATE
                     """,
                     [.int(Int64(activeVersion)), .int(after), .int(Int64(batchSize))]
@@ -224,7 +224,7 @@ public struct Rewrapper: Sendable {
                 if !ids.isEmpty {
                     updated = try session.execute(
                         """
-                        UPDATE vault_data_keys d
+                        UPDATE public.vault_data_keys d
                         SET encapsulated_key = decode(u.enc, 'hex'), sealed_key = decode(u.sealed, 'hex'), vault_key_version = $1
                         FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) AS u(id, old, enc, sealed)
                         WHERE d.dek_id = u.id AND d.vault_key_version = u.old
@@ -253,7 +253,7 @@ public struct Rewrapper: Sendable {
         var retirable: [Int] = []
         if !oldVersions.isEmpty {
             let left = try session.execute(
-                "SELECT DISTINCT vault_key_version AS v FROM vault_data_keys WHERE vault_key_version < $1",
+                "SELECT DISTINCT vault_key_version AS v FROM public.vault_data_keys WHERE vault_key_version < $1",
                 [.int(Int64(activeVersion))]
             ).rows.compactMap { $0["v"].int.map(Int.init) }
             retirable = oldVersions.filter { !left.contains($0) }

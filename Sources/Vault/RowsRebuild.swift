@@ -26,17 +26,17 @@ struct RowsRebuild {
     /// Returns why `user_logins` cannot be replaced by a copy (nothing is left behind then).
     func begin(_ session: PostgresSession) throws -> String? {
         try session.execute(
-            "SELECT fetchde_retokenize_rebuild_begin($1, $2) AS blocker", [.int(Int64(context.target)), .int(step)]
+            "SELECT fetchde.retokenize_rebuild_begin($1, $2) AS blocker", [.int(Int64(context.target)), .int(step)]
         ).rows.first?["blocker"].string
     }
 
     /// Copies the ranges not copied yet, `jobs` at once; `copied(rows)` after each range.
     func fill(_ main: PostgresConnection, copied: @escaping @Sendable (Int) -> Void) async throws {
         let ranges = try await main.withSession { session in
-            try session.execute("SELECT r FROM fetchde_retokenize_rebuild_ranges() r").rows.compactMap { $0[0].int }
+            try session.execute("SELECT r FROM fetchde.retokenize_rebuild_ranges() r").rows.compactMap { $0[0].int }
         }
         try await inWorkers(ranges) { session, low in
-            let rows = try session.execute("SELECT fetchde_retokenize_rebuild_fill($1) AS n", [.int(low)]).rows.first?["n"].int
+            let rows = try session.execute("SELECT fetchde.retokenize_rebuild_fill($1) AS n", [.int(low)]).rows.first?["n"].int
             copied(Int(rows ?? 0))
         }
     }
@@ -46,13 +46,13 @@ struct RowsRebuild {
     /// autovacuum once it is swapped in.
     func buildIndexes(_ main: PostgresConnection) async throws {
         let names = try await main.withSession { session in
-            try session.execute("SELECT i FROM fetchde_retokenize_rebuild_indexes() i").rows.compactMap { $0[0].string }
+            try session.execute("SELECT i FROM fetchde.retokenize_rebuild_indexes() i").rows.compactMap { $0[0].string }
         }
         try await inWorkers(names) { session, name in
-            try session.execute("SELECT fetchde_retokenize_rebuild_index($1)", [.text(name)])
+            try session.execute("SELECT fetchde.retokenize_rebuild_index($1)", [.text(name)])
         }
         try await main.withSession { session in
-            try session.execute("SELECT fetchde_retokenize_rebuild_analyze()")
+            try session.execute("SELECT fetchde.retokenize_rebuild_analyze()")
         }
     }
 

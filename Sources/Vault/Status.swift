@@ -59,7 +59,7 @@ public struct StatusReader: Sendable {
             // The schema version is read as the login, before SET ROLE: migrations grant no
             // role anything on fetchde_schema_migrations, so it may be unreadable (nil).
             let readable = try session.execute(
-                "SELECT CASE WHEN to_regclass('fetchde_schema_migrations') IS NULL THEN false ELSE has_table_privilege('fetchde_schema_migrations', 'SELECT') END AS ok"
+                "SELECT CASE WHEN to_regclass('public.fetchde_schema_migrations') IS NULL THEN false ELSE has_table_privilege('public.fetchde_schema_migrations', 'SELECT') END AS ok"
             ).rows.first?["ok"].bool == true
             let schemaVersion = readable ? try Migrator.currentVersion(session) : nil
             try VaultDatabase.assumeVaultAdmin(session, action: "status", reason: "", detail: "")
@@ -82,18 +82,18 @@ public struct StatusReader: Sendable {
             }
             return out
         }
-        let active = try session.execute("SELECT token_key_version, vault_key_version FROM vault_active").rows.first
+        let active = try session.execute("SELECT token_key_version, vault_key_version FROM public.vault_active").rows.first
         let activeToken = active?["token_key_version"].int.map(Int.init)
         let activeVault = active?["vault_key_version"].int.map(Int.init)
 
-        let entries = try perVersion("SELECT token_key_version AS v, count(*) AS n FROM pii_vault GROUP BY 1")
-        let rows = try perVersion("SELECT token_key_version AS v, count(*) AS n FROM user_logins WHERE token_key_version IS NOT NULL GROUP BY 1")
-        let registeredTokens = try perVersion("SELECT version AS v, 0 AS n FROM token_keys")
+        let entries = try perVersion("SELECT token_key_version AS v, count(*) AS n FROM public.pii_vault GROUP BY 1")
+        let rows = try perVersion("SELECT token_key_version AS v, count(*) AS n FROM public.user_logins WHERE token_key_version IS NOT NULL GROUP BY 1")
+        let registeredTokens = try perVersion("SELECT version AS v, 0 AS n FROM public.token_keys")
         var tokenVersions = Set(entries.keys).union(rows.keys).union(registeredTokens.keys)
         if let activeToken { tokenVersions.insert(activeToken) }
 
-        let deks = try perVersion("SELECT vault_key_version AS v, count(*) AS n FROM vault_data_keys GROUP BY 1")
-        let registeredVault = try perVersion("SELECT version AS v, 0 AS n FROM vault_keys")
+        let deks = try perVersion("SELECT vault_key_version AS v, count(*) AS n FROM public.vault_data_keys GROUP BY 1")
+        let registeredVault = try perVersion("SELECT version AS v, 0 AS n FROM public.vault_keys")
         var vaultVersions = Set(deks.keys).union(registeredVault.keys)
         if let activeVault { vaultVersions.insert(activeVault) }
 
@@ -116,8 +116,8 @@ public struct StatusReader: Sendable {
             tokenKeys: tokenKeys,
             vaultKeys: vaultKeys,
             vaultEntries: entries.values.reduce(0, +),
-            forgottenTokens: try count("SELECT count(DISTINCT token) AS n FROM vault_forgotten"),
-            auditRows: try count("SELECT count(*) AS n FROM vault_audit"),
+            forgottenTokens: try count("SELECT count(DISTINCT token) AS n FROM public.vault_forgotten"),
+            auditRows: try count("SELECT count(*) AS n FROM public.vault_audit"),
             dataKeysToRewrap: activeVault.map { v in deks.filter { $0.key != v }.values.reduce(0, +) } ?? 0,
             entriesToRetokenize: activeToken.map { v in entries.filter { $0.key != v }.values.reduce(0, +) } ?? 0,
             rowsToRetokenize: activeToken.map { v in rows.filter { $0.key != v }.values.reduce(0, +) } ?? 0

@@ -18,23 +18,28 @@ public enum RetokenizeMethod: String, Sendable, CaseIterable {
 /// and its index entries again; the copy writes each row once and sorts each index once.
 struct TableRebuild: Sendable {
     let table: String
-    /// The prefix of its SQL functions (`_begin`, `_abandon`, `_swap`).
-    let functions: String
-    /// The argument types of `_begin`, to tell whether the migration is installed.
-    let beginArguments: String
-    let schemaVersion: Int
+    /// Its functions in schema `fetchde` (Schema's `SQL/functions/`), written out in full.
+    let beginFunction: String
+    let abandonStatement: String
+    let swapStatement: String
 
     static let rows = TableRebuild(
-        table: "user_logins", functions: "fetchde_retokenize_rebuild", beginArguments: "integer,bigint", schemaVersion: 6
+        table: "user_logins",
+        beginFunction: "fetchde.retokenize_rebuild_begin(integer,bigint)",
+        abandonStatement: "SELECT fetchde.retokenize_rebuild_abandon()",
+        swapStatement: "SELECT fetchde.retokenize_rebuild_swap() AS n"
     )
     static let entries = TableRebuild(
-        table: "pii_vault", functions: "fetchde_retokenize_entries", beginArguments: "integer", schemaVersion: 8
+        table: "pii_vault",
+        beginFunction: "fetchde.retokenize_entries_begin(integer)",
+        abandonStatement: "SELECT fetchde.retokenize_entries_abandon()",
+        swapStatement: "SELECT fetchde.retokenize_entries_swap() AS n"
     )
 
     /// Whether `etl migrate` installed the rebuild.
     func isInstalled(_ session: PostgresSession) throws -> Bool {
         try session.execute(
-            "SELECT to_regprocedure($1) IS NOT NULL AS installed", [.text("\(functions)_begin(\(beginArguments))")]
+            "SELECT to_regprocedure($1) IS NOT NULL AS installed", [.text(beginFunction)]
         ).rows.first?["installed"].bool == true
     }
 
@@ -46,20 +51,20 @@ struct TableRebuild: Sendable {
                 OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($2)
                            AND tgname LIKE 'fetchde\\_retokenize\\_log\\_%') AS pending
             """,
-            [.text(table + "_retokenized"), .text(table)]
+            [.text("public." + table + "_retokenized"), .text("public." + table)]
         ).rows.first?["pending"].bool == true
     }
 
     /// Drops what an interrupted rebuild left (before updating in place instead).
     func abandon(_ session: PostgresSession) throws {
         guard try isInstalled(session), try isPending(session) else { return }
-        try session.execute("SELECT \(functions)_abandon()")
+        try session.execute(abandonStatement)
     }
 
     /// The planner's estimate of the table's rows (0 before its first ANALYZE).
     func estimatedRows(_ session: PostgresSession) throws -> Int {
         let row = try session.execute(
-            "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass($1)", [.text(table)]
+            "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass($1)", [.text("public." + table)]
         ).rows.first
         return Int(row?["n"].int ?? 0)
     }
@@ -72,7 +77,7 @@ struct TableRebuild: Sendable {
     ) throws -> Bool {
         guard method != .inPlace, try isInstalled(session) else {
             if method == .rebuild {
-                throw VaultError(.failure, "rebuilding \(table) needs schema version \(schemaVersion): run etl migrate")
+                throw VaultError(.failure, "rebuilding \(table) needs a newer schema: run etl migrate")
             }
             try abandon(session)
             return false
@@ -103,7 +108,7 @@ struct TableRebuild: Sendable {
             do {
                 let applied = try session.transaction {
                     try session.execute("SET LOCAL lock_timeout = \(max(1, lockTimeout.components.seconds * 1000))")
-                    return try session.execute("SELECT \(functions)_swap() AS n").rows.first?["n"].int ?? 0
+                    return try session.execute(swapStatement).rows.first?["n"].int ?? 0
                 }
                 logger.debug("retokenize: \(table) swapped for its rebuilt copy", metadata: ["changes_applied": "\(applied)"])
                 return Int(applied)

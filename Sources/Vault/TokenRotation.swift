@@ -55,24 +55,24 @@ public struct TokenKeyRotator: Sendable {
             return try session.transaction {
                 try session.execute("SET LOCAL lock_timeout = \(max(1, lockTimeout.components.seconds * 1000))")
                 do {
-                    try session.execute("LOCK TABLE vault_active IN ACCESS EXCLUSIVE MODE")
+                    try session.execute("LOCK TABLE public.vault_active IN ACCESS EXCLUSIVE MODE")
                 } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
                     throw VaultError(.failure, "timed out waiting for running etl batches to let go of vault_active; try again")
                 }
-                let active = try session.execute("SELECT token_key_version AS v FROM vault_active")
+                let active = try session.execute("SELECT token_key_version AS v FROM public.vault_active")
                 guard let previous = active.rows.first?["v"].int.map(Int.init) else {
                     throw VaultError(.unavailable, "no token key is registered: run vault init first")
                 }
-                let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM token_keys").rows.first?["v"].int ?? 0)
+                let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM public.token_keys").rows.first?["v"].int ?? 0)
                 let onDisk = directory.tokenKeyVersions().max() ?? 0
                 let version = max(inDatabase, onDisk, previous) + 1
 
                 try session.execute(
-                    "INSERT INTO token_keys (version, key_check) VALUES ($1, $2)",
+                    "INSERT INTO public.token_keys (version, key_check) VALUES ($1, $2)",
                     [.int(Int64(version)), .text(VaultFormat.tokenKeyCheck(rootKey))]
                 )
                 try session.execute(
-                    "UPDATE vault_active SET token_key_version = $1, updated_at = now()",
+                    "UPDATE public.vault_active SET token_key_version = $1, updated_at = now()",
                     [.int(Int64(version))]
                 )
                 try AuditLog.append(

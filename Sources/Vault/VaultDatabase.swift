@@ -6,6 +6,9 @@ import Schema
 /// Connecting the vault's session: schema present, then `SET ROLE vault_admin` (SPEC §4).
 enum VaultDatabase {
     static let applicationName = "fetchde-vault"
+    /// How long a vault command waits for a lock before it gives up with a one-line error
+    /// (``ErrorReporting`` maps SQLSTATE 55P03), instead of hanging behind another session.
+    static let lockTimeout = "10s"
 
     /// Connects, runs `body` on the connection's session and closes the connection, also
     /// when `body` throws.
@@ -16,7 +19,10 @@ enum VaultDatabase {
             url: environment.databaseURL, applicationName: applicationName, logger: environment.logger
         )
         do {
-            let value = try await connection.withSession(body)
+            let value = try await connection.withSession { session in
+                try session.executeScript("\(DatabaseRole.trustedSearchPath); SET lock_timeout = '\(lockTimeout)'")
+                return try body(session)
+            }
             await connection.close()
             return value
         } catch {
@@ -30,12 +36,12 @@ enum VaultDatabase {
     static func requireSchema(_ session: PostgresSession) throws {
         let result = try session.execute(
             """
-            SELECT to_regclass('vault_audit') IS NOT NULL
-               AND to_regclass('pii_vault') IS NOT NULL
-               AND to_regclass('vault_data_keys') IS NOT NULL
-               AND to_regclass('vault_forgotten') IS NOT NULL
-               AND to_regclass('vault_active') IS NOT NULL
-               AND to_regprocedure('fetchde_audit_denied(text,text,text)') IS NOT NULL
+            SELECT to_regclass('public.vault_audit') IS NOT NULL
+               AND to_regclass('public.pii_vault') IS NOT NULL
+               AND to_regclass('public.vault_data_keys') IS NOT NULL
+               AND to_regclass('public.vault_forgotten') IS NOT NULL
+               AND to_regclass('public.vault_active') IS NOT NULL
+               AND to_regprocedure('fetchde.audit_denied(text,text,text)') IS NOT NULL
                AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vault_admin') AS ready
             """
         )

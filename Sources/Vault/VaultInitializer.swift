@@ -39,7 +39,7 @@ public struct VaultInitializer: Sendable {
             try VaultDatabase.requireSchema(session)
             try VaultDatabase.assumeVaultAdmin(session, action: "init", reason: "", detail: "")
             let registered = try session.execute(
-                "SELECT (SELECT count(*) FROM token_keys) + (SELECT count(*) FROM vault_keys) AS n"
+                "SELECT (SELECT count(*) FROM public.token_keys) + (SELECT count(*) FROM public.vault_keys) AS n"
             )
             guard (registered.rows.first?["n"].int ?? 0) == 0 else {
                 throw VaultError(.cannotCreate, "the database already has keys registered: vault init runs once per database (vault status shows them)")
@@ -54,15 +54,15 @@ public struct VaultInitializer: Sendable {
             do {
                 try session.transaction {
                     try session.execute(
-                        "INSERT INTO token_keys (version, key_check) VALUES ($1, $2)",
+                        "INSERT INTO public.token_keys (version, key_check) VALUES ($1, $2)",
                         [.int(Int64(version)), .text(VaultFormat.tokenKeyCheck(rootKey))]
                     )
                     try session.execute(
-                        "INSERT INTO vault_keys (version, public_key) VALUES ($1, $2)",
+                        "INSERT INTO public.vault_keys (version, public_key) VALUES ($1, $2)",
                         [.int(Int64(version)), .bytea(pair.publicKey.rawRepresentation)]
                     )
                     try session.execute(
-                        "INSERT INTO vault_active (singleton, token_key_version, vault_key_version) VALUES (true, $1, $1)",
+                        "INSERT INTO public.vault_active (singleton, token_key_version, vault_key_version) VALUES (true, $1, $1)",
                         [.int(Int64(version))]
                     )
                     try AuditLog.append(

@@ -26,11 +26,11 @@ struct VaultKeyring {
     static func load(_ session: PostgresSession, environment: VaultEnvironment) throws -> VaultKeyring {
         let result = try session.execute(
             """
-            SELECT vault_key_version AS v FROM vault_data_keys GROUP BY vault_key_version
-            UNION SELECT vault_key_version FROM vault_active
+            SELECT vault_key_version AS v FROM public.vault_data_keys GROUP BY vault_key_version
+            UNION SELECT vault_key_version FROM public.vault_active
             """
         )
-        let active = try session.execute("SELECT vault_key_version AS v FROM vault_active")
+        let active = try session.execute("SELECT vault_key_version AS v FROM public.vault_active")
         guard let activeVersion = active.rows.first?["v"].int.map(Int.init) else {
             throw VaultError(.unavailable, "no vault key is registered: run vault init first")
         }
@@ -64,7 +64,7 @@ struct VaultKeyring {
     func unsealDataKeys(_ session: PostgresSession, ids: Set<Int64>) throws -> (opened: [Int64: SecureBytes], found: Int) {
         guard !ids.isEmpty else { return ([:], 0) }
         let rows = try session.execute(
-            "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM vault_data_keys WHERE dek_id = ANY($1::bigint[])",
+            "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM public.vault_data_keys WHERE dek_id = ANY($1::bigint[])",
             [.text(VaultSQL.intArray(ids.sorted()))]
         ).rows
         var opened: [Int64: SecureBytes] = [:]

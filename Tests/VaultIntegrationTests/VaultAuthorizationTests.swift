@@ -106,7 +106,9 @@ struct VaultAuthorizationTests {
     func auditUnwritable() async throws {
         let (fixture, value) = try await seeded()
         defer { Task { await fixture.drop() } }
-        try await fixture.withSuperuser { try $0.executeScript("REVOKE INSERT ON vault_audit FROM vault_admin") }
+        try await fixture.withSuperuser {
+            try $0.executeScript("REVOKE EXECUTE ON FUNCTION fetchde.audit_append(text, text, text, text) FROM vault_admin")
+        }
         try await expectDenied(fixture, ["reveal", value.token, "--reason", "r"], message: "permission denied")
     }
 }

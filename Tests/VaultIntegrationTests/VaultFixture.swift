@@ -163,9 +163,10 @@ struct VaultFixture: Sendable {
         }
     }
 
-    /// Every audit row, in seq order.
+    /// Every audit row, in seq order, after folding waiting denials in (as `vault audit` does).
     func auditRows() async throws -> [AuditRecord] {
         try await withSuperuser { session in
+            try AuditLog.fold(session)
             var rows: [AuditRecord] = []
             try AuditLog.forEach(session) { rows.append($0); return true }
             return rows

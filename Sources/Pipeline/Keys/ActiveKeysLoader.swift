@@ -24,9 +24,9 @@ public struct ActiveKeysLoader: Sendable {
     public func readVersions(_ session: PostgresSession) throws -> Versions {
         let result = try session.execute("""
             SELECT a.token_key_version, a.vault_key_version, t.key_check, v.public_key
-            FROM vault_active a
-            JOIN token_keys t ON t.version = a.token_key_version
-            JOIN vault_keys v ON v.version = a.vault_key_version
+            FROM public.vault_active a
+            JOIN public.token_keys t ON t.version = a.token_key_version
+            JOIN public.vault_keys v ON v.version = a.vault_key_version
             """)
         guard let row = result.rows.first,
               let token = row["token_key_version"].int, let vault = row["vault_key_version"].int,

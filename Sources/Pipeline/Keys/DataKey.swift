@@ -14,7 +14,7 @@ public struct DataKey: Sendable {
     /// Makes a new DEK, seals it with HPKE to the active vault public key and stores it.
     /// Committed on its own, before any entry uses it (an unused DEK row is harmless).
     public static func create(in session: PostgresSession, keys: ActiveKeys) throws -> DataKey {
-        let next = try session.execute("SELECT nextval(pg_get_serial_sequence('vault_data_keys', 'dek_id')) AS id")
+        let next = try session.execute("SELECT nextval(pg_get_serial_sequence('public.vault_data_keys', 'dek_id')) AS id")
         guard let id = next.rows.first?["id"].int else {
             throw PipelineError(.notInitialized, "vault_data_keys has no id sequence: run `etl migrate`")
         }
@@ -24,7 +24,7 @@ public struct DataKey: Sendable {
         )
         try session.execute(
             """
-            INSERT INTO vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key)
+            INSERT INTO public.vault_data_keys (dek_id, vault_key_version, encapsulated_key, sealed_key)
             VALUES ($1, $2, $3, $4)
             """,
             [.int(id), .int(Int64(keys.vaultKeyVersion)), .bytea(sealed.encapsulatedKey), .bytea(sealed.sealedKey)]

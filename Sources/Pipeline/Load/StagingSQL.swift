@@ -24,11 +24,11 @@ enum StagingSQL {
     /// The fast path: straight into the table. Fails as a whole (23505) when any MessageId
     /// is already there, and the batch then takes the staging path.
     static let copyLoginsDirect = """
-        COPY user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
+        COPY public.user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version) FROM STDIN
         """
     static let insertLogins = """
-        INSERT INTO user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
+        INSERT INTO public.user_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version)
         SELECT message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version
@@ -36,24 +36,24 @@ enum StagingSQL {
         ON CONFLICT (message_id) DO NOTHING
         """
     /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
-    static let activeTokenKeyVersion = "SELECT token_key_version FROM vault_active"
-    static let copyVaultDirect = "COPY pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
+    static let activeTokenKeyVersion = "SELECT token_key_version FROM public.vault_active"
+    static let copyVaultDirect = "COPY public.pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// Whether any value was forgotten: then every vault insert goes through the filter.
-    static let anyForgotten = "SELECT EXISTS (SELECT 1 FROM vault_forgotten)"
+    static let anyForgotten = "SELECT EXISTS (SELECT 1 FROM public.vault_forgotten)"
     static let copyVault = "COPY etl_stage_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// A forgotten value is never stored again (crypto-shredding is for good).
     static let insertVault = """
-        INSERT INTO pii_vault (field, token, token_key_version, dek_id, ciphertext)
+        INSERT INTO public.pii_vault (field, token, token_key_version, dek_id, ciphertext)
         SELECT s.field, s.token, s.token_key_version, s.dek_id, s.ciphertext
         FROM etl_stage_vault s
-        WHERE NOT EXISTS (SELECT 1 FROM vault_forgotten f WHERE f.field = s.field AND f.token = s.token)
+        WHERE NOT EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = s.field AND f.token = s.token)
         ON CONFLICT (field, token) DO NOTHING
         """
     static let copyQuarantine = """
         COPY etl_stage_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count) FROM STDIN
         """
     static let insertQuarantine = """
-        INSERT INTO etl_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
+        INSERT INTO public.etl_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
         SELECT message_id, reason, dek_id, body_ciphertext, sent_at, receive_count FROM etl_stage_quarantine
         ON CONFLICT (message_id) DO NOTHING
         """
