@@ -54,7 +54,8 @@ public enum RetokenizePhase: String, Sendable {
 /// the rest (the mapping survives until no row needs it). Rows `etl` committed before the
 /// rotation are all there when this starts (see ``TokenKeyRotator``); the run repeats the
 /// phases while a pass still finds work, and deletes the mapping once nothing of an older
-/// version is left. One run at a time per database (advisory lock). Audited once per run.
+/// version is left. One run at a time per database (`fetchde.take_lease`, held while the run's
+/// main session lives; no other login can take it). Audited once per run.
 public struct Retokenizer: Sendable {
     public var environment: VaultEnvironment
     /// Vault entries per transaction.
@@ -77,10 +78,6 @@ public struct Retokenizer: Sendable {
         self.method = method
     }
 
-    /// The run's session lock (7321000 is `etl migrate`'s, 7321001 the audit chain's: sharing
-    /// that one made every audited command wait for a whole retokenize).
-    static let advisoryLock: Int64 = 7_321_002
-
     /// `progress(phase, done, total)` is called after each committed batch.
     public func retokenize(progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)? = nil) async throws -> RetokenizeResult {
         let main = try await PostgresConnection.connect(
@@ -88,7 +85,7 @@ public struct Retokenizer: Sendable {
         )
         do {
             let result = try await run(main, progress: progress)
-            await main.close()  // also releases the advisory lock
+            await main.close()  // also lets the run's lease lapse
             environment.logger.debug("retokenize finished", metadata: [
                 "token_key_version": "\(result.tokenKeyVersion)", "entries": "\(result.entriesRetokenized)",
                 "merged": "\(result.entriesMerged)", "rows": "\(result.rowsUpdated)", "rows_left": "\(result.rowsLeft)",
@@ -181,7 +178,7 @@ struct RetokenizeContext: Sendable {
 
     /// Takes the run's lock, checks and loads the keys, and audits the run.
     static func start(_ session: PostgresSession, environment: VaultEnvironment, sizes: (entries: Int, rows: Int)) throws -> RetokenizeContext {
-        let locked = try session.execute("SELECT pg_try_advisory_lock($1) AS ok", [.int(Retokenizer.advisoryLock)])
+        let locked = try session.execute("SELECT fetchde.take_lease('retokenize') AS ok")
         guard locked.rows.first?["ok"].bool == true else {
             throw VaultError(.failure, "another vault retokenize is running on this database")
         }

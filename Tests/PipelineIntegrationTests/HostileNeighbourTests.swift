@@ -157,7 +157,7 @@ struct HostileNeighbourTests {
         #expect(!gained.vaultAdmin)
     }
 
-    @Test("an outsider's idle transaction around a denial, or on the old chain lock, delays no reveal")
+    @Test("an outsider's idle transaction around a denial, or on the old advisory locks, delays no reveal, rotation or retokenize")
     func stalledAudit() async throws {
         let (fixture, _) = try await Rotation.seeded("hostile_stall", count: 10, seed: 13)
         let outsider = TestServices.uniqueName("outsider")
@@ -166,17 +166,21 @@ struct HostileNeighbourTests {
         let first = try await PostgresConnection.connect(url: Self.url(fixture, asUser: outsider), logger: .test)
         let second = try await PostgresConnection.connect(url: Self.url(fixture, asUser: outsider), logger: .test)
         defer { Task { await first.close(); await second.close() } }
-        let chainLock = Rotation.hold("SELECT pg_advisory_xact_lock(7321001)", on: first)
+        let chainLock = Rotation.hold("SELECT pg_advisory_xact_lock(7321001), pg_advisory_xact_lock(7321002)", on: first)
         let denial = Rotation.hold("SELECT fetchde.audit_denied('reveal', 'idle', 'idle')", on: second)
         try await Task.sleep(for: .milliseconds(300))
         let token = try await fixture.database.query("SELECT masked_ip FROM public.user_logins LIMIT 1").rows[0][0].string ?? ""
-        let reveal = try Rotation.start(["reveal", token, "--reason", "while an outsider idles"], fixture)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while reveal.process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        let answered = !reveal.process.isRunning
-        if !answered { reveal.kill9() }
-        #expect(answered, "reveal still waiting behind the outsider's transaction")
-        #expect(reveal.process.terminationStatus == 0, "\(reveal.stderr())")
+        for arguments in [
+            ["reveal", token, "--reason", "while an outsider idles"], ["rotate", "--tokens"], ["retokenize"],
+        ] {
+            let run = try Rotation.start(arguments, fixture)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while run.process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let answered = !run.process.isRunning
+            if !answered { run.kill9() }
+            #expect(answered, "\(arguments[0]) still waiting behind the outsider's transaction")
+            #expect(run.process.terminationStatus == 0, "\(arguments[0]): \(run.stderr())")
+        }
         try await Rotation.release(chainLock, fixture)
         _ = try? await denial.value
         // The outsider's denial, once recorded, is capped.

@@ -128,8 +128,12 @@ struct PipelineWriteTests {
         let outcome = try await writer.write([message("p1")], keys: active)
         #expect(outcome.inserted == 1)
         let connection = try await writer.connection()
-        for sql in ["SELECT ciphertext FROM pii_vault", "SELECT sealed_key FROM vault_data_keys", "SELECT * FROM vault_audit",
-                    "SELECT body_ciphertext FROM etl_quarantine", "UPDATE user_logins SET locale = 'x'", "DELETE FROM pii_vault"] {
+        // The writer's session is on the trusted search path: every table is named with its schema.
+        for sql in ["SELECT ciphertext FROM public.pii_vault", "SELECT sealed_key FROM public.vault_data_keys",
+                    "SELECT * FROM public.vault_audit", "SELECT body_ciphertext FROM public.etl_quarantine",
+                    "UPDATE public.user_logins SET locale = 'x'", "DELETE FROM public.pii_vault",
+                    "SELECT * FROM fetchde.audit_inbox", "SELECT * FROM fetchde.audit_head",
+                    "SELECT fetchde.audit_append('reveal', 'granted', '', '')", "SELECT fetchde.audit_fold()"] {
             let error = await #expect(throws: PostgresError.self) {
                 try await connection.withSession { try $0.execute(sql) }
             }

@@ -532,9 +532,14 @@ struct TokenRotationTests {
         #expect(rotate.status == 0, "\(rotate)")
         #expect(waited >= .seconds(1), "rotate returned after \(waited) while a batch held vault_active")
 
-        // Another retokenize holds the run's lock: a second one is refused, nothing changes.
+        // Another retokenize holds the run's lease: a second one is refused, nothing changes.
+        // (The advisory lock the run used to take is no obstacle: any login could hold it.)
         let other = try await fixture.database.connect()
-        try await other.withSession { session in _ = try session.execute("SELECT pg_advisory_lock(7321002)") }
+        try await other.withSession { session in
+            _ = try session.execute("SELECT pg_advisory_lock(7321002)")
+            _ = try session.execute("SET ROLE vault_admin")
+            _ = try session.execute("SELECT fetchde.take_lease('retokenize')")
+        }
         let second = try await Self.vault(["retokenize"], fixture)
         await other.close()
         #expect(second.status == 1 && second.stderr.contains("another vault retokenize is running"), "\(second)")

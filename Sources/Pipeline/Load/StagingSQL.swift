@@ -3,22 +3,22 @@
 enum StagingSQL {
     /// Created once per connection (after `SET ROLE`); emptied at every commit.
     static let createTables = """
-        CREATE TEMP TABLE IF NOT EXISTS etl_stage_logins (
+        CREATE TEMP TABLE IF NOT EXISTS pg_temp.etl_stage_logins (
             message_id varchar(128), user_id varchar(128), device_type varchar(32),
             masked_ip varchar(256), masked_device_id varchar(256), locale varchar(32),
             app_version integer, app_version_raw varchar(64), create_date date, token_key_version integer
         ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS etl_stage_vault (
+        CREATE TEMP TABLE IF NOT EXISTS pg_temp.etl_stage_vault (
             field varchar(16), token varchar(64), token_key_version integer, dek_id bigint, ciphertext bytea
         ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS etl_stage_quarantine (
+        CREATE TEMP TABLE IF NOT EXISTS pg_temp.etl_stage_quarantine (
             message_id varchar(128), reason varchar(256), dek_id bigint, body_ciphertext bytea,
             sent_at timestamptz, receive_count integer
         ) ON COMMIT DELETE ROWS;
         """
 
     static let copyLogins = """
-        COPY etl_stage_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
+        COPY pg_temp.etl_stage_logins (message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version) FROM STDIN
         """
     /// The fast path: straight into the table. Fails as a whole (23505) when any MessageId
@@ -32,7 +32,7 @@ enum StagingSQL {
             app_version, app_version_raw, create_date, token_key_version)
         SELECT message_id, user_id, device_type, masked_ip, masked_device_id, locale,
             app_version, app_version_raw, create_date, token_key_version
-        FROM etl_stage_logins
+        FROM pg_temp.etl_stage_logins
         ON CONFLICT (message_id) DO NOTHING
         """
     /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
@@ -40,21 +40,21 @@ enum StagingSQL {
     static let copyVaultDirect = "COPY public.pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// Whether any value was forgotten: then every vault insert goes through the filter.
     static let anyForgotten = "SELECT EXISTS (SELECT 1 FROM public.vault_forgotten)"
-    static let copyVault = "COPY etl_stage_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
+    static let copyVault = "COPY pg_temp.etl_stage_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"
     /// A forgotten value is never stored again (crypto-shredding is for good).
     static let insertVault = """
         INSERT INTO public.pii_vault (field, token, token_key_version, dek_id, ciphertext)
         SELECT s.field, s.token, s.token_key_version, s.dek_id, s.ciphertext
-        FROM etl_stage_vault s
+        FROM pg_temp.etl_stage_vault s
         WHERE NOT EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = s.field AND f.token = s.token)
         ON CONFLICT (field, token) DO NOTHING
         """
     static let copyQuarantine = """
-        COPY etl_stage_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count) FROM STDIN
+        COPY pg_temp.etl_stage_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count) FROM STDIN
         """
     static let insertQuarantine = """
         INSERT INTO public.etl_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
-        SELECT message_id, reason, dek_id, body_ciphertext, sent_at, receive_count FROM etl_stage_quarantine
+        SELECT message_id, reason, dek_id, body_ciphertext, sent_at, receive_count FROM pg_temp.etl_stage_quarantine
         ON CONFLICT (message_id) DO NOTHING
         """
 }

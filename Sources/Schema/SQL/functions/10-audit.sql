@@ -91,12 +91,20 @@ BEGIN
 END
 $fn$;
 
--- Any login may record a denial of itself: into the inbox, capped, without taking any lock
--- the chain needs (an idle transaction around it delays nobody). The outcome is always
--- 'denied', so no success can be forged; a flood is capped at 10,000 waiting rows.
+-- Any login may record a denial of itself. A login outside vault_admin writes into the inbox,
+-- capped, without taking any lock the chain needs (an idle transaction around it delays
+-- nobody); a member of vault_admin (an operator refused for a key, a passphrase or a reason)
+-- goes straight into the chain. The outcome is always 'denied', so no success can be forged;
+-- a flood of the inbox is capped at 10,000 waiting rows.
 CREATE OR REPLACE FUNCTION fetchde.audit_denied(p_action text, p_reason text, p_detail text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
+    IF pg_has_role(session_user, 'vault_admin', 'MEMBER') THEN
+        PERFORM fetchde.audit_fold();
+        INSERT INTO public.vault_audit (actor, action, outcome, reason, detail)
+        VALUES (session_user, left(coalesce(p_action, ''), 64), 'denied', coalesce(p_reason, ''), coalesce(p_detail, ''));
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM fetchde.audit_inbox OFFSET 10000) THEN
         RETURN;
     END IF;

@@ -174,27 +174,27 @@ BEGIN
     IF EXISTS (SELECT 1 FROM public.retokenize_entries_log WHERE field IS NULL) THEN
         RAISE EXCEPTION 'rebuild of pii_vault: the table was truncated meanwhile';
     END IF;
-    CREATE TEMP TABLE fetchde_changed ON COMMIT DROP AS SELECT DISTINCT field, token FROM public.retokenize_entries_log;
-    SELECT count(*) INTO applied FROM fetchde_changed;
+    CREATE TEMP TABLE pg_temp.fetchde_changed ON COMMIT DROP AS SELECT DISTINCT field, token FROM public.retokenize_entries_log;
+    SELECT count(*) INTO applied FROM pg_temp.fetchde_changed;
     -- Deleted old entries: their copy goes (unless etl stored the value anew, or another
     -- old entry still there became it too), then their mapping.
-    DELETE FROM public.pii_vault_retokenized e USING fetchde_changed c, public.token_rewrites r
+    DELETE FROM public.pii_vault_retokenized e USING pg_temp.fetchde_changed c, public.token_rewrites r
     WHERE r.field = c.field AND r.old_token = c.token AND e.field = r.field AND e.token = r.new_token
       AND NOT EXISTS (SELECT 1 FROM public.pii_vault p WHERE p.field = c.field AND p.token = c.token)
       AND NOT EXISTS (SELECT 1 FROM public.pii_vault p WHERE p.field = r.field AND p.token = r.new_token)
       AND NOT EXISTS (SELECT 1 FROM public.token_rewrites o JOIN public.pii_vault p ON p.field = o.field AND p.token = o.old_token
                       WHERE o.field = r.field AND o.new_token = r.new_token AND o.old_token <> r.old_token);
-    DELETE FROM public.token_rewrites r USING fetchde_changed c
+    DELETE FROM public.token_rewrites r USING pg_temp.fetchde_changed c
     WHERE r.field = c.field AND r.old_token = c.token
       AND NOT EXISTS (SELECT 1 FROM public.pii_vault p WHERE p.field = c.field AND p.token = c.token);
     -- Any other deleted entry (a new token forgotten meanwhile) leaves the copy.
-    DELETE FROM public.pii_vault_retokenized e USING fetchde_changed c
+    DELETE FROM public.pii_vault_retokenized e USING pg_temp.fetchde_changed c
     WHERE e.field = c.field AND e.token = c.token
       AND NOT EXISTS (SELECT 1 FROM public.pii_vault p WHERE p.field = c.field AND p.token = c.token);
     -- Stored entries join it.
     INSERT INTO public.pii_vault_retokenized (field, token, token_key_version, dek_id, ciphertext, created_at)
     SELECT p.field, p.token, p.token_key_version, p.dek_id, p.ciphertext, p.created_at
-    FROM public.pii_vault p JOIN fetchde_changed c ON c.field = p.field AND c.token = p.token
+    FROM public.pii_vault p JOIN pg_temp.fetchde_changed c ON c.field = p.field AND c.token = p.token
     WHERE p.token_key_version >= st.target
     ON CONFLICT (field, token) DO NOTHING;
     PERFORM fetchde.retokenize_replace('pii_vault');

@@ -28,6 +28,11 @@ DELETE FROM public.retokenize_rebuild;
 DELETE FROM public.retokenize_entries_log;
 DELETE FROM public.retokenize_entries_rebuild;
 
+-- An entry stored while its value was being forgotten (the race this version closes) is
+-- crypto-shredded now. (Comparisons as text: pg_catalog's operators, whatever public holds.)
+DELETE FROM public.pii_vault p USING public.vault_forgotten f
+WHERE p.field::text = f.field::text AND p.token::text = f.token::text;
+
 -- The audit triggers are re-created on the functions in fetchde.
 DROP TRIGGER IF EXISTS vault_audit_chain ON public.vault_audit;
 DROP TRIGGER IF EXISTS vault_audit_no_update ON public.vault_audit;
@@ -77,3 +82,12 @@ REVOKE ALL ON fetchde.audit_head, fetchde.audit_inbox FROM PUBLIC;
 -- vault_admin appends through fetchde.audit_append, which names the session user itself.
 REVOKE INSERT ON public.vault_audit FROM vault_admin;
 GRANT USAGE ON SCHEMA fetchde TO etl_ingest, vault_admin;
+
+-- Leases for runs that must be alone (vault retokenize): held by a vault_admin backend while it
+-- lives. An advisory lock any login could take and hold would stop every run.
+CREATE TABLE IF NOT EXISTS fetchde.run_leases (
+    name text PRIMARY KEY,
+    holder_pid integer
+);
+INSERT INTO fetchde.run_leases (name) VALUES ('retokenize') ON CONFLICT (name) DO NOTHING;
+REVOKE ALL ON fetchde.run_leases FROM PUBLIC;
