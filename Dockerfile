@@ -1,11 +1,13 @@
 # Multi-stage build of the etl and vault binaries; the runtime image carries only the three
 # C libraries they link (libpq, OpenSSL, libcurl).
-FROM swift:6.1-bookworm AS build
+# The toolchain the tests run on (scripts/check-packaging.py compares it with `swift --version`).
+FROM swift:6.3.1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev libssl-dev libcurl4-openssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product etl \

@@ -3,6 +3,8 @@
 The compose file parses, names the take-home images and builds etl from the Dockerfile,
 whose stages and runtime libraries are the ones the README describes."""
 import pathlib
+import re
+import subprocess
 import sys
 
 import yaml
@@ -27,6 +29,18 @@ if dockerfile.count("FROM ") != 2:
 for lib in ("libpq5", "libssl3", "libcurl4"):
     if lib not in dockerfile:
         problems.append(f"runtime image lacks {lib}")
+if "COPY Plugins ./Plugins" not in dockerfile:
+    problems.append("the build stage must copy Plugins/ (the SQL embedding plugin)")
+# The image is built with the toolchain the tests run on.
+image = re.search(r"^FROM swift:(\d+\.\d+(?:\.\d+)?)-", dockerfile, re.MULTILINE)
+version = subprocess.run(["swift", "--version"], capture_output=True, text=True)
+tested = re.search(r"Swift version (\d+\.\d+(?:\.\d+)?)", version.stdout + version.stderr)
+if not image:
+    problems.append("Dockerfile's build stage must be FROM swift:VERSION-…")
+elif not tested:
+    problems.append("cannot read the version of the swift toolchain the tests run on")
+elif image.group(1) != tested.group(1):
+    problems.append(f"Dockerfile builds with Swift {image.group(1)}, the tests run on Swift {tested.group(1)}")
 if not (root / "docker/entrypoint.sh").exists():
     problems.append("docker/entrypoint.sh missing")
 if problems:

@@ -7,10 +7,6 @@ import Testing
 /// - AES-128-GCM: the published RFC 9180 Appendix A.1.1 values;
 /// - AES-256-GCM: RFC 9180 publishes none for X25519, so the entry was generated from the A.1.1
 ///   keys by an independent Python implementation that reproduces all of A.1.1 (see `source`).
-///
-/// Note: `/work/shared/data/vectors/hpke-base-x25519-hkdfsha256-aesgcm.json` is *not* RFC 9180
-/// data: it matches an early draft's CFRG `test-vectors.json` (different labels, so e.g. its
-/// `key_schedule_context` for the same `info` differs from RFC 9180 A.1.1) and is not used.
 @Suite("HPKE (RFC 9180)")
 struct HPKETests {
     struct Vector: Decodable, Sendable, CustomTestStringConvertible {
