@@ -36,7 +36,7 @@ public final class SQSConsumer: Service, Sendable {
         self.watcher = watcher
         self.health = health
         self.logger = logger
-        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight)
+        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight, maxInFlightBytes: configuration.maxInFlightBytes)
         self.idleLoops = Mutex(Array(repeating: false, count: configuration.receiveLoops))
     }
 
