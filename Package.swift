@@ -88,7 +88,7 @@ let package = Package(
             "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
-        .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: [
             "Postgres", "TestSupport", .product(name: "Logging", package: "swift-log"),

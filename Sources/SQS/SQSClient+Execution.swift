@@ -63,7 +63,7 @@ extension SQSClient {
             headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "AmazonSQS.\(operation.name)"),
                       ("x-amzn-query-mode", "true")])
         let response = try await transport.execute(request)
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        let object = SQSOperations.jsonObject(response.body)
         if (200..<300).contains(response.status) {
             guard let object else {
                 if negotiating { return .rejected }
@@ -96,14 +96,21 @@ extension SQSClient {
         let request = try await signedRequest(
             operation, body: Array(form.utf8), headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")])
         let response = try await transport.execute(request)
-        let root = try? XMLDocumentParser.parse(response.body)
+        let root: XMLNode?
+        var parseFailure = ""
+        do {
+            root = try XMLDocumentParser.parse(response.body)
+        } catch {
+            root = nil
+            parseFailure = error.reason  // a fixed phrase: "elements nested too deeply", ...
+        }
         guard (200..<300).contains(response.status) else {
             if negotiating, root != nil { choose(.query) }
             throw SQSErrorParsing.xmlError(operation: operation.name, response: response, root: root)
         }
         guard let root else {
             throw SQSError(code: .invalidResponse, requestID: SQSErrorParsing.requestID(response), httpStatus: response.status,
-                           isRetryable: false, operation: operation.name, reason: "response is not XML")
+                           isRetryable: false, operation: operation.name, reason: "response is not XML: \(parseFailure)")
         }
         if negotiating { choose(.query) }
         do {

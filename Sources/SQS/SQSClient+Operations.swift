@@ -20,25 +20,29 @@ extension SQSClient {
         return messages
     }
 
-    /// Deletes up to 10 received messages; the result says which entries failed.
+    /// Deletes up to 10 received messages; the result says which entries failed (each entry
+    /// exactly once, whatever the response says).
     public func deleteMessageBatch(queueURL: String, entries: [SQSReceiptEntry]) async throws -> SQSBatchResult {
         guard !entries.isEmpty else { return SQSBatchResult() }
         try checkBatch("DeleteMessageBatch", entries.count)
-        return try await perform(SQSOperations.deleteMessageBatch(queueURL: queueURL, entries: entries))
+        let result = try await perform(SQSOperations.deleteMessageBatch(queueURL: queueURL, entries: entries))
+        return reconcile(result, "DeleteMessageBatch", entries.map(\.id))
     }
 
     /// Changes the visibility timeout of up to 10 received messages.
     public func changeMessageVisibilityBatch(queueURL: String, entries: [SQSVisibilityEntry]) async throws -> SQSBatchResult {
         guard !entries.isEmpty else { return SQSBatchResult() }
         try checkBatch("ChangeMessageVisibilityBatch", entries.count)
-        return try await perform(SQSOperations.changeMessageVisibilityBatch(queueURL: queueURL, entries: entries))
+        let result = try await perform(SQSOperations.changeMessageVisibilityBatch(queueURL: queueURL, entries: entries))
+        return reconcile(result, "ChangeMessageVisibilityBatch", entries.map(\.id))
     }
 
     /// Sends up to 10 messages.
     public func sendMessageBatch(queueURL: String, entries: [SQSSendEntry]) async throws -> SQSBatchResult {
         guard !entries.isEmpty else { return SQSBatchResult() }
         try checkBatch("SendMessageBatch", entries.count)
-        return try await perform(SQSOperations.sendMessageBatch(queueURL: queueURL, entries: entries))
+        let result = try await perform(SQSOperations.sendMessageBatch(queueURL: queueURL, entries: entries))
+        return reconcile(result, "SendMessageBatch", entries.map(\.id))
     }
 
     /// The URL of the queue called `name`.
@@ -64,6 +68,18 @@ extension SQSClient {
     /// Deletes the queue.
     public func deleteQueue(queueURL: String) async throws {
         try await perform(SQSOperation<Void>.queueOnly("DeleteQueue", queueURL: queueURL))
+    }
+
+    /// The result checked against the request's entry ids (see `SQSBatchResult.reconciled`);
+    /// a mismatch is logged by count only.
+    private func reconcile(_ result: SQSBatchResult, _ operation: String, _ ids: [String]) -> SQSBatchResult {
+        let reconciled = result.reconciled(with: ids)
+        if reconciled.anomalies > 0 {
+            logger.warning("SQS batch response does not match its request; unknown entries ignored, unreported ones counted as failed", metadata: [
+                "operation": "\(operation)", "anomalies": "\(reconciled.anomalies)", "entries": "\(ids.count)",
+            ])
+        }
+        return reconciled
     }
 
     private func checkBatch(_ operation: String, _ count: Int) throws {

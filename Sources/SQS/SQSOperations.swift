@@ -43,6 +43,12 @@ extension SQSOperation where Output == Void {
 }
 
 enum SQSOperations {
+    /// A JSON response body as an object, or nil when it is not one (not JSON, not an
+    /// object, nested deeper than JSONSerialization's limit, a number beyond Double).
+    static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+
     static let receiveAttributes = ["SentTimestamp", "ApproximateReceiveCount"]
 
     static func receiveMessage(queueURL: String, maxMessages: Int, waitTimeSeconds: Int, visibilityTimeout: Int?) -> SQSOperation<[SQSMessage]> {
@@ -61,6 +67,7 @@ enum SQSOperations {
             decodeJSON: { object in
                 guard let messages = object["Messages"] else { return [] }
                 guard let list = messages as? [[String: Any]] else { throw malformed("ReceiveMessage", "Messages is not a list") }
+                try checkCount(list.count, asked: maxMessages)
                 return try list.map { item in
                     try message(
                         id: item["MessageId"] as? String, receipt: item["ReceiptHandle"] as? String,
@@ -70,7 +77,9 @@ enum SQSOperations {
             },
             decodeXML: { root in
                 guard let result = root.child("ReceiveMessageResult") else { return [] }
-                return try result.children("Message").map { node in
+                let nodes = result.children("Message")
+                try checkCount(nodes.count, asked: maxMessages)
+                return try nodes.map { node in
                     var attributes: [String: String] = [:]
                     for attribute in node.children("Attribute") {
                         if let name = attribute.childText("Name") { attributes[name] = attribute.childText("Value") ?? "" }
@@ -82,13 +91,30 @@ enum SQSOperations {
             })
     }
 
+    /// A receive never gets more messages than it asked for; more would overrun the caller's
+    /// in-flight bounds, so the response is refused.
+    static func checkCount(_ count: Int, asked: Int) throws {
+        guard count <= asked else { throw malformed("ReceiveMessage", "more messages than asked for") }
+    }
+
+    /// The longest MessageId accepted (SQS sends 36-character UUIDs; the database column holds 128).
+    static let maxMessageIDLength = 128
+    /// The latest `SentTimestamp` believed: 9999-12-31T23:59:59.999Z, in milliseconds.
+    static let maxSentTimestamp: Int64 = 253_402_300_799_999
+
     static func message(id: String?, receipt: String?, body: String?, md5: String?, attributes: [String: String]) throws -> SQSMessage {
         guard let id, let receipt, let body else { throw malformed("ReceiveMessage", "message without id, receipt handle or body") }
+        // The id is the idempotency key and is logged: 1–128 printable ASCII characters.
+        guard !id.isEmpty, id.utf8.count <= maxMessageIDLength, id.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw malformed("ReceiveMessage", "message id is empty, too long or not printable ASCII")
+        }
+        guard !receipt.isEmpty else { throw malformed("ReceiveMessage", "empty receipt handle") }
         let md5 = md5 ?? ""
+        // Attributes out of any sane range are treated as absent, not trusted downstream.
         return SQSMessage(
             messageID: id, receiptHandle: receipt, body: body, md5OfBody: md5,
-            sentTimestamp: attributes["SentTimestamp"].flatMap { Int64($0) },
-            approximateReceiveCount: attributes["ApproximateReceiveCount"].flatMap { Int($0) },
+            sentTimestamp: attributes["SentTimestamp"].flatMap { Int64($0) }.flatMap { (0...maxSentTimestamp).contains($0) ? $0 : nil },
+            approximateReceiveCount: attributes["ApproximateReceiveCount"].flatMap { Int($0) }.flatMap { (0...Int(Int32.max)).contains($0) ? $0 : nil },
             md5Mismatch: MD5.hexDigest(body) != md5.lowercased())
     }
 

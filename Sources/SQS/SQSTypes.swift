@@ -66,13 +66,20 @@ public struct SQSSendEntry: Sendable, Hashable {
 }
 
 /// The per-entry outcome of a batch call: SQS reports success or failure for each entry.
+///
+/// The client's batch calls return a result reconciled with the request: each requested id
+/// appears exactly once, in `successful` or `failed`, and no other id does (see `anomalies`).
 public struct SQSBatchResult: Sendable, Hashable {
     /// Ids of the entries that succeeded.
     public var successful: [String]
     public var failed: [SQSBatchFailure]
-    public init(successful: [String] = [], failed: [SQSBatchFailure] = []) {
+    /// How many things in the response did not match the request (an id never sent, an entry
+    /// reported twice or not at all); they are ignored or counted as failures, never trusted.
+    public var anomalies: Int
+    public init(successful: [String] = [], failed: [SQSBatchFailure] = [], anomalies: Int = 0) {
         self.successful = successful
         self.failed = failed
+        self.anomalies = anomalies
     }
 }
 

@@ -35,7 +35,16 @@ struct XMLParseError: Error, Equatable {
 /// Handles the prolog, comments, processing instructions, CDATA, attributes (skipped),
 /// self-closing tags, the five predefined entities and numeric character references.
 /// Element names keep their prefix, if any (AWS responses use a default namespace only).
+///
+/// The response comes from the network, so the document is bounded: at most ``maxDepth``
+/// levels of elements (the parser recurses once per level) and ``maxElements`` elements in
+/// all; a document beyond either is an error, not a crash or a huge tree.
 enum XMLDocumentParser {
+    /// Element nesting, the root counting as 1. AWS Query responses nest 4–5 levels.
+    static let maxDepth = 32
+    /// Elements in one document. A ReceiveMessage of 10 messages has about 120.
+    static let maxElements = 20_000
+
     static func parse(_ bytes: [UInt8]) throws(XMLParseError) -> XMLNode {
         var scanner = Scanner(bytes: bytes)
         return try scanner.document()
@@ -48,6 +57,8 @@ enum XMLDocumentParser {
     private struct Scanner {
         let bytes: [UInt8]
         var index = 0
+        /// Elements started so far (bounded by `maxElements`).
+        var elements = 0
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -57,16 +68,18 @@ enum XMLDocumentParser {
 
         func fail(_ reason: String) -> XMLParseError { XMLParseError(reason: reason, offset: index) }
 
-        func peek(_ literal: String) -> Bool {
-            let utf8 = Array(literal.utf8)
-            guard index + utf8.count <= bytes.count else { return false }
-            return bytes[index..<(index + utf8.count)].elementsEqual(utf8)
+        func peek(_ literal: StaticString) -> Bool {
+            let count = literal.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            let utf8 = literal.utf8Start
+            for offset in 0..<count where bytes[index + offset] != utf8[offset] { return false }
+            return true
         }
 
-        mutating func skip(until literal: String) throws(XMLParseError) {
+        mutating func skip(until literal: StaticString) throws(XMLParseError) {
             while index < bytes.count, !peek(literal) { index += 1 }
             guard index < bytes.count else { throw fail("unterminated construct") }
-            index += literal.utf8.count
+            index += literal.utf8CodeUnitCount
         }
 
         mutating func skipWhitespace() {
@@ -87,7 +100,7 @@ enum XMLDocumentParser {
         mutating func document() throws(XMLParseError) -> XMLNode {
             try skipMisc()
             guard peek("<") else { throw fail("expected root element") }
-            let root = try element()
+            let root = try element(depth: 1)
             try skipMisc()
             guard index == bytes.count else { throw fail("content after root element") }
             return root
@@ -105,8 +118,12 @@ enum XMLDocumentParser {
             return String(decoding: bytes[start..<index], as: UTF8.self)
         }
 
-        /// Parses `<name attrs...>content</name>` or `<name/>` starting at `<`.
-        mutating func element() throws(XMLParseError) -> XMLNode {
+        /// Parses `<name attrs...>content</name>` or `<name/>` starting at `<`, `depth` levels
+        /// down (the root is at depth 1).
+        mutating func element(depth: Int) throws(XMLParseError) -> XMLNode {
+            guard depth <= XMLDocumentParser.maxDepth else { throw fail("elements nested too deeply") }
+            elements += 1
+            guard elements <= XMLDocumentParser.maxElements else { throw fail("too many elements") }
             index += 1  // <
             var node = XMLNode(name: try name())
             // Attributes: skipped, but quoted values are honoured so '>' inside them is fine.
@@ -153,7 +170,7 @@ enum XMLDocumentParser {
                     } else if peek("<?") {
                         try skip(until: "?>")
                     } else {
-                        node.children.append(try element())
+                        node.children.append(try element(depth: depth + 1))
                     }
                 } else if b == UInt8(ascii: "&") {
                     try entity(into: &text)

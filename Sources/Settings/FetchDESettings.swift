@@ -36,6 +36,7 @@ public struct FetchDESettings: Sendable {
     public var ingestBatchSize: Int
     public var batchMaxWaitMilliseconds: Int
     public var maxInFlight: Int
+    public var maxInFlightBytes: Int
     public var dekMaxEncryptions: Int
     public var activePollSeconds: Int
     /// `HOST:PORT` of the metrics endpoint, or nil when `off`.
@@ -79,6 +80,7 @@ public struct FetchDESettings: Sendable {
         ingestBatchSize = try number("etl.ingest_batch_size", default: 5000, range: 1...100_000)
         batchMaxWaitMilliseconds = try number("etl.batch_max_wait_ms", default: 200, range: 1...60_000)
         maxInFlight = try number("etl.max_in_flight", default: 2000, range: 10...1_000_000)
+        maxInFlightBytes = try number("etl.max_in_flight_bytes", default: 64 << 20, range: (1 << 20)...(1 << 40))
         dekMaxEncryptions = try number("etl.dek_max_encryptions", default: 1_000_000, range: 1...1 << 31)
         activePollSeconds = try number("etl.active_poll_seconds", default: 2, range: 1...3600)
         let metrics = text("metrics.address") ?? "127.0.0.1:9102"

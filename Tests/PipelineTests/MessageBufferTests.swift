@@ -63,4 +63,63 @@ struct MessageBufferTests {
         small.release(10)
         #expect(small.reserve(10))
     }
+
+    /// `count` messages whose body is `bodyBytes` bytes, ids and handles 2 bytes each.
+    static func sized(_ count: Int, bodyBytes: Int, from start: Int = 0) -> [SQSMessage] {
+        (start..<start + count).map {
+            SQSMessage(messageID: "m\($0)", receiptHandle: "r\($0)", body: String(repeating: "x", count: bodyBytes), md5OfBody: "")
+        }
+    }
+
+    @Test("bytes: a reservation counts at the worst case, received messages at their size; reservations are refused while the budget is used and resume when messages are finished")
+    func byteBudget() throws {
+        // Budget 1000 bytes; a slot may bring up to 100; the count limit is out of the way.
+        let buffer = MessageBuffer(maxInFlight: 1000, maxInFlightBytes: 1000, maxMessageBytes: 100)
+        #expect(buffer.reserve(10))  // 10 × 100 reserved: the whole budget
+        #expect(!buffer.reserve(1))
+        buffer.add(Self.sized(4, bodyBytes: 96), reserved: 10)  // 4 × (96 + 2 + 2) held
+        #expect(buffer.heldBytes == 400)
+        #expect(buffer.reserve(6))  // 400 held + 600 reserved
+        #expect(!buffer.reserve(1))
+        buffer.add(Self.sized(6, bodyBytes: 96, from: 4), reserved: 6)
+        #expect(buffer.heldBytes == 1000 && buffer.heldCount == 10)
+        #expect(!buffer.reserve(1))  // held messages alone use the budget
+
+        // Taking a batch does not free bytes; finishing (deleting) it does.
+        let batch = try #require(buffer.takeBatch(max: 3, maxWait: .zero, flush: true))
+        #expect(!buffer.reserve(1))
+        buffer.finish(batch.messages.map(\.receiptHandle))
+        #expect(buffer.heldBytes == 700)
+        #expect(buffer.reserve(3))
+        #expect(!buffer.reserve(1))
+        buffer.release(3)  // a failed receive gives its bytes back
+        #expect(buffer.reserve(3))
+    }
+
+    @Test("bytes: a message larger than a slot's worst case counts in full, and blocks reservations until finished")
+    func oversizedMessagesCountInFull() throws {
+        let buffer = MessageBuffer(maxInFlight: 1000, maxInFlightBytes: 1000, maxMessageBytes: 100)
+        #expect(buffer.reserve(1))
+        buffer.add(Self.sized(1, bodyBytes: 5000), reserved: 1)
+        #expect(buffer.heldBytes == 5004)
+        #expect(!buffer.reserve(1))
+        let batch = try #require(buffer.takeBatch(max: 10, maxWait: .zero, flush: true))
+        buffer.finish(batch.messages.map(\.receiptHandle))
+        #expect(buffer.heldBytes == 0)
+        #expect(buffer.reserve(10))
+    }
+
+    @Test("bytes: a receipt handle received twice is held once and its bytes are not leaked")
+    func duplicateReceiptHandlesDoNotLeakBytes() throws {
+        let buffer = MessageBuffer(maxInFlight: 1000, maxInFlightBytes: 1000, maxMessageBytes: 100)
+        let message = Self.sized(1, bodyBytes: 96)[0]
+        #expect(buffer.reserve(2))
+        buffer.add([message, message], reserved: 2)
+        #expect(buffer.heldBytes == 200)
+        let batch = try #require(buffer.takeBatch(max: 10, maxWait: .zero, flush: true))
+        #expect(batch.messages.count == 2)
+        buffer.finish(batch.messages.map(\.receiptHandle))
+        #expect(buffer.heldBytes == 0 && buffer.heldCount == 0)
+        #expect(buffer.reserve(10))
+    }
 }

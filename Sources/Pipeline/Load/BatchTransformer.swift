@@ -27,9 +27,13 @@ public struct BatchTransformer: Sendable {
         let dekID = PostgresValue.int(dataKey.id)
 
         for message in messages {
+            // A body over SQS's maximum is not parsed: it cannot be a login message, and the
+            // parser's work should be bounded by what SQS can deliver.
             let parsed: Result<LoginMessage, InvalidMessage> =
                 message.quarantineReason != nil
                 ? .failure(InvalidMessage(reason: .notJSON))
+                : message.body.count > IncomingMessage.maxBodyBytes
+                ? .failure(InvalidMessage(reason: .tooLarge))
                 : message.body.withUnsafeBufferPointer { LoginMessageParser.parse(utf8: $0) }
             switch parsed {
             case .success(let login):

@@ -1,5 +1,8 @@
 /// One message as the pipeline sees it, from SQS or from a JSONL line.
 public struct IncomingMessage: Sendable {
+    /// The largest body SQS delivers (256 KiB). A larger body is quarantined unparsed.
+    public static let maxBodyBytes = 262_144
+
     /// The idempotency key: the SQS MessageId, or a stable id derived from a file line.
     public var messageID: String
     /// The raw body (never logged; encrypted if quarantined).

@@ -65,6 +65,9 @@ public struct InvalidMessage: Error, Sendable, Equatable, Hashable, CustomString
         case invalidUTF8
         /// A string stored as text contains U+0000, which PostgreSQL text cannot hold.
         case invalidCharacter(String)
+        /// The body is larger than SQS's maximum (``IncomingMessage/maxBodyBytes``); it is
+        /// not parsed at all.
+        case tooLarge
     }
 
     public let reason: Reason
@@ -89,6 +92,7 @@ public struct InvalidMessage: Error, Sendable, Equatable, Hashable, CustomString
             }
         case .invalidUTF8: "body is not valid UTF-8"
         case .invalidCharacter(let field): "field \(field) contains a NUL character"
+        case .tooLarge: "body larger than \(IncomingMessage.maxBodyBytes) bytes"
         }
     }
 
@@ -103,6 +107,7 @@ public struct InvalidMessage: Error, Sendable, Equatable, Hashable, CustomString
         case .tooLong: "too_long"
         case .invalidUTF8: "invalid_utf8"
         case .invalidCharacter: "invalid_character"
+        case .tooLarge: "too_large"
         }
     }
 

@@ -10,6 +10,9 @@ public struct ConsumerConfiguration: Sendable {
     public var batchSize: Int
     public var batchMaxWait: Duration
     public var maxInFlight: Int
+    /// Bytes of held messages (bodies, ids, receipt handles), reservations for receives in
+    /// progress counted at the worst case; at least one full receive.
+    public var maxInFlightBytes: Int
     public var activePoll: Duration
     /// Exit once the queue is empty (`etl run --drain`).
     public var drain: Bool
@@ -23,6 +26,7 @@ public struct ConsumerConfiguration: Sendable {
         batchSize = settings.batchSize
         batchMaxWait = .milliseconds(settings.batchMaxWaitMilliseconds)
         maxInFlight = max(settings.maxInFlight, settings.receiveBatch * settings.receiveLoops)
+        maxInFlightBytes = max(settings.maxInFlightBytes, settings.receiveBatch * MessageBuffer.worstCaseMessageBytes)
         activePoll = .seconds(settings.activePollSeconds)
         self.drain = drain
     }

@@ -3,18 +3,27 @@ import SQS
 
 /// Messages received and not yet deleted, shared by the receive loops (which add), the batch
 /// loop (which takes batches) and the visibility extender (which reads receive times).
-/// Bounded: receive loops wait while `maxInFlight` messages are held.
+///
+/// Bounded in count and in bytes: a receive first reserves its slots, each at the worst-case
+/// size of a message (`maxMessageBytes`), and receive loops wait while the held messages plus
+/// the reservations would exceed `maxInFlight` messages or `maxInFlightBytes` bytes. Once a
+/// receive returns, its messages count at their actual size. A message larger than the worst
+/// case (an endpoint breaking SQS's limit) still counts in full, so the budget may be exceeded
+/// by at most one response; reservations are then refused until messages are finished.
 final class MessageBuffer: Sendable {
     struct Pending: Sendable {
         let message: SQSMessage
         let receivedAt: ContinuousClock.Instant
         var extendedAt: ContinuousClock.Instant?
+        /// What the message occupies: `MessageBuffer.size(of:)`.
+        let bytes: Int
     }
 
     private struct State: Sendable {
         var waiting: [Pending] = []            // received, not yet in a batch
         var inBatch: [String: Pending] = [:]   // receipt handle → taken by the batch loop
         var reserved = 0                        // slots promised to receives in progress
+        var heldBytes = 0                       // sizes of `waiting` and `inBatch`
         var shallow = false                     // the last receive got less than it asked for
     }
 
@@ -26,15 +35,32 @@ final class MessageBuffer: Sendable {
 
     private let state = Mutex(State())
     let maxInFlight: Int
+    let maxInFlightBytes: Int
+    /// What one reserved slot may bring: the largest body SQS sends plus its id and receipt handle.
+    let maxMessageBytes: Int
 
-    init(maxInFlight: Int) {
+    /// The worst-case size of one received message: a body of SQS's maximum size plus room
+    /// for its MessageId and receipt handle.
+    static let worstCaseMessageBytes = IncomingMessage.maxBodyBytes + 2048
+
+    init(maxInFlight: Int, maxInFlightBytes: Int = .max, maxMessageBytes: Int = MessageBuffer.worstCaseMessageBytes) {
         self.maxInFlight = maxInFlight
+        self.maxInFlightBytes = maxInFlightBytes
+        self.maxMessageBytes = maxMessageBytes
     }
 
-    /// Reserves `count` slots if they fit; the receive loop calls `add` or `release` after.
+    /// The bytes a held message accounts for: its body, id and receipt handle (UTF-8).
+    static func size(of message: SQSMessage) -> Int {
+        message.body.utf8.count + message.messageID.utf8.count + message.receiptHandle.utf8.count
+    }
+
+    /// Reserves `count` slots (and `count` worst-case messages' bytes) if they fit; the receive
+    /// loop calls `add` or `release` after.
     func reserve(_ count: Int) -> Bool {
         state.withLock { s in
             guard s.waiting.count + s.inBatch.count + s.reserved + count <= maxInFlight else { return false }
+            let (reservedBytes, overflow) = (s.reserved + count).multipliedReportingOverflow(by: maxMessageBytes)
+            guard !overflow, s.heldBytes <= maxInFlightBytes - reservedBytes else { return false }
             s.reserved += count
             return true
         }
@@ -45,10 +71,13 @@ final class MessageBuffer: Sendable {
     /// more visible messages (a shallow queue), which `takeBatch` uses.
     func add(_ messages: [SQSMessage], reserved: Int) {
         let now = ContinuousClock.now
+        let pending = messages.map { Pending(message: $0, receivedAt: now, bytes: Self.size(of: $0)) }
+        let bytes = pending.reduce(0) { $0 + $1.bytes }
         state.withLock { s in
             s.reserved -= reserved
             s.shallow = messages.count < reserved
-            s.waiting.append(contentsOf: messages.map { Pending(message: $0, receivedAt: now) })
+            s.heldBytes += bytes
+            s.waiting.append(contentsOf: pending)
         }
     }
 
@@ -68,7 +97,13 @@ final class MessageBuffer: Sendable {
             guard flush || s.shallow || s.waiting.count >= max || now - oldest.receivedAt >= maxWait else { return nil }
             let taken = s.waiting.prefix(max)
             s.waiting.removeFirst(taken.count)
-            for pending in taken { s.inBatch[pending.message.receiptHandle] = pending }
+            for pending in taken {
+                // A receipt handle seen twice (a broken endpoint) is held once: drop the bytes
+                // of the entry it replaces so they are not counted forever.
+                if let replaced = s.inBatch.updateValue(pending, forKey: pending.message.receiptHandle) {
+                    s.heldBytes -= replaced.bytes
+                }
+            }
             return Batch(messages: taken.map(\.message), oldestReceivedAt: oldest.receivedAt)
         }
     }
@@ -76,7 +111,9 @@ final class MessageBuffer: Sendable {
     /// Forgets messages that were deleted (or given up on).
     func finish(_ receiptHandles: [String]) {
         state.withLock { s in
-            for handle in receiptHandles { s.inBatch[handle] = nil }
+            for handle in receiptHandles {
+                if let removed = s.inBatch.removeValue(forKey: handle) { s.heldBytes -= removed.bytes }
+            }
         }
     }
 
@@ -101,4 +138,7 @@ final class MessageBuffer: Sendable {
     /// Messages held: received and not yet deleted (reservations of receives in progress
     /// do not count).
     var heldCount: Int { state.withLock { $0.waiting.count + $0.inBatch.count } }
+
+    /// Bytes of the messages held (see `size(of:)`).
+    var heldBytes: Int { state.withLock { $0.heldBytes } }
 }

@@ -36,7 +36,7 @@ public final class SQSConsumer: Service, Sendable {
         self.watcher = watcher
         self.health = health
         self.logger = logger
-        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight)
+        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight, maxInFlightBytes: configuration.maxInFlightBytes)
         self.idleLoops = Mutex(Array(repeating: false, count: configuration.receiveLoops))
     }
 
@@ -248,7 +248,7 @@ public final class SQSConsumer: Service, Sendable {
                     do {
                         let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
                         for failure in result.failed {
-                            let id = Int(failure.id).map { chunk[$0].messageID } ?? failure.id
+                            let id = BatchEntryIDs.message(forID: failure.id, in: chunk)?.messageID ?? "unknown"
                             self.logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
                                 "message_id": "\(id)", "aws_code": "\(failure.code)",
                             ])

@@ -1,0 +1,22 @@
+@testable import Pipeline
+import Settings
+import Testing
+
+/// `[etl]` settings → how `etl run` consumes.
+@Suite("ConsumerConfiguration")
+struct ConsumerConfigurationTests {
+    static func configuration(_ environment: [String: String]) throws -> ConsumerConfiguration {
+        let settings = try FetchDESettings.load(path: "/nonexistent/config.ini", required: false, environment: environment)
+        return ConsumerConfiguration(settings: settings, queueURL: "http://q", drain: false)
+    }
+
+    @Test("max_in_flight_bytes: 64 MiB by default, ETL_MAX_IN_FLIGHT_BYTES overrides, at least one full receive")
+    func byteBudget() throws {
+        #expect(try Self.configuration([:]).maxInFlightBytes == 64 << 20)
+        #expect(try Self.configuration(["ETL_MAX_IN_FLIGHT_BYTES": "200000000"]).maxInFlightBytes == 200_000_000)
+        let floor = try Self.configuration(["ETL_MAX_IN_FLIGHT_BYTES": "1048576", "ETL_RECEIVE_BATCH": "10"])
+        #expect(floor.maxInFlightBytes == 10 * MessageBuffer.worstCaseMessageBytes)
+        #expect(throws: SettingsError.self) { try Self.configuration(["ETL_MAX_IN_FLIGHT_BYTES": "1000"]) }
+        #expect(throws: SettingsError.self) { try Self.configuration(["ETL_MAX_IN_FLIGHT_BYTES": "64MiB"]) }
+    }
+}
