@@ -50,6 +50,11 @@ extension CommonOptions {
         }
         let settings = try loadSettings()
         let logger = try bootstrapLogging(label: "vault", settings: settings)
+        // Once per command (every connection applies the same policy): a weaker sslmode
+        // named for a non-loopback host is allowed, and said.
+        if let warning = try DatabaseTransportPolicy.evaluate(url: settings.vaultDatabaseURL).warning {
+            Console.problem(warning)
+        }
         return VaultEnvironment(
             databaseURL: settings.vaultDatabaseURL,
             keysDirectory: settings.keysDirectory,
