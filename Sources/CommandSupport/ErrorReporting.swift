@@ -41,7 +41,7 @@ public enum ErrorReporting {
     }
 
     /// Runs a command body; on error prints `tool: message` on stderr (one line, no stack
-    /// trace) and exits with the documented status.
+    /// trace, control characters escaped by ``TerminalText``) and exits with the documented status.
     public static func run(tool: String, _ body: () async throws -> Void) async throws {
         do {
             try await body()
@@ -51,7 +51,7 @@ public enum ErrorReporting {
             throw error
         } catch {
             let (status, message) = classify(error)
-            let line = "\(tool): \(message.replacingOccurrences(of: "\n", with: " "))\n"
+            let line = "\(tool): \(TerminalText.field(message))\n"
             FileHandle.standardError.write(Data(line.utf8))
             throw ArgumentParser.ExitCode(status.rawValue)
         }

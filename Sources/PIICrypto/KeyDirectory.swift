@@ -72,7 +72,9 @@ public struct KeyDirectory: Sendable {
     // MARK: Vault keys
 
     /// Writes the vault key pair of `version`: the private key (mode 0600, encrypted when a
-    /// passphrase is given) and the public key (mode 0644). Neither file may exist yet.
+    /// passphrase is given) and the public key (mode 0644). Neither file may exist yet. The
+    /// private key file is read back and opened with the passphrase before the public key is
+    /// written: a file that does not open again is removed and nothing is left behind.
     public func writeVaultKeyPair(_ key: X25519PrivateKey, version: Int, passphrase: String?) throws {
         let privatePath = vaultPrivateKeyPath(version: version)
         let publicPath = vaultPublicKeyPath(version: version)
@@ -83,10 +85,15 @@ public struct KeyDirectory: Sendable {
         let privatePEM = try key.pemBytes(passphrase: passphrase)
         try privatePEM.withUnsafeBytes { try SecureFile.createExclusive(path: privatePath, mode: 0o600, contents: $0) }
         do {
+            // Everything sealed to the public key is lost if the private key never opens.
+            let reopened = try? readVaultPrivateKey(version: version, passphrase: passphrase)
+            guard reopened?.publicKey == key.publicKey else {
+                throw CryptoError(.invalidKey, "the new private key file \(privatePath) did not open again with its passphrase; removed")
+            }
             let publicPEM = Array(key.publicKey.pemRepresentation.utf8)
             try publicPEM.withUnsafeBytes { try SecureFile.createExclusive(path: publicPath, mode: 0o644, contents: $0) }
         } catch {
-            // Do not leave half a key pair behind.
+            // Do not leave half a key pair (or a key that does not open) behind.
             try? SecureFile.wipeAndRemove(path: privatePath)
             throw error
         }

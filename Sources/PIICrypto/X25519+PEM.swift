@@ -6,6 +6,13 @@ extension X25519PrivateKey {
     /// refuses to decrypt PKCS#8 files whose scrypt needs more than 32 MiB).
     static let scryptN: UInt64 = 1 << 14
 
+    /// The longest passphrase (in UTF-8 bytes) a key file is written with: 1023, one less than
+    /// OpenSSL's `PEM_BUFSIZE`. OpenSSL's own readers take a passphrase into a buffer of that
+    /// size with room for a terminating NUL (the PEM prompt, `openssl pkey -passin file:`), and
+    /// a provider decoder hands a callback at most `PEM_BUFSIZE` bytes, so a key protected with
+    /// a longer one could not be opened again by `openssl`, or at all.
+    public static let maximumPassphraseBytes = Int(PEM_BUFSIZE) - 1
+
     /// PKCS#8 PEM. With a passphrase: `ENCRYPTED PRIVATE KEY` (PBES2, scrypt, AES-256-CBC),
     /// readable by `openssl pkey -passin`; without: `PRIVATE KEY`.
     public func pemRepresentation(passphrase: String?) throws -> String {
@@ -18,6 +25,9 @@ extension X25519PrivateKey {
         let ok: Int32
         if let passphrase {
             guard !passphrase.isEmpty else { throw CryptoError(.invalidInput, "empty passphrase") }
+            guard passphrase.utf8.count <= Self.maximumPassphraseBytes else {
+                throw CryptoError(.invalidInput, "passphrase longer than \(Self.maximumPassphraseBytes) bytes")
+            }
             var pass = Array(passphrase.utf8)
             defer { wipe(&pass) }
             ok = pass.withUnsafeBytes { p in

@@ -28,7 +28,10 @@ final class LibPQConnection {
 
     /// Connects with `PQconnectdbParams(expand_dbname=1)`: the URL (or conninfo string) is
     /// parsed by libpq, never spliced; an empty URL leaves everything to the `PG*` variables.
-    static func connect(url: String?, applicationName: String, logger: Logger) throws(PostgresError) -> LibPQConnection {
+    /// `overrides` come after the URL, so they win over what it says.
+    static func connect(
+        url: String?, applicationName: String, overrides: [(keyword: String, value: String)] = [], logger: Logger
+    ) throws(PostgresError) -> LibPQConnection {
         var parameters: [(String, String)] = []
         // Earlier keywords are defaults the URL may override; later ones win over the URL.
         if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
@@ -37,6 +40,7 @@ final class LibPQConnection {
         parameters.append(("application_name", applicationName))
         if let url, !url.isEmpty { parameters.append(("dbname", url)) }
         parameters.append(("client_encoding", "UTF8"))
+        parameters += overrides.map { ($0.keyword, $0.value) }
 
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }

@@ -30,8 +30,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Connects with a `postgresql://` URL or conninfo string, or — when `url` is nil or
     /// empty — from libpq's `PG*` environment variables. The URL is handed to libpq as is
     /// (`PQconnectdbParams` with `expand_dbname`), so passwords are never spliced into text.
+    /// `overrides` (keyword, value) win over the URL (e.g. `("sslmode", "verify-full")`).
     public static func connect(
-        url: String?, applicationName: String = "fetchde", logger: Logger
+        url: String?, applicationName: String = "fetchde", overrides: [(keyword: String, value: String)] = [],
+        logger: Logger
     ) async throws -> PostgresConnection {
         let id = counter.wrappingAdd(1, ordering: .relaxed).newValue
         var logger = logger
@@ -39,7 +41,8 @@ public final class PostgresConnection: @unchecked Sendable {
         let worker = ConnectionWorker(name: "fetchde-postgres-\(id)")
         do {
             let connection = try await worker.run { [logger] in
-                ThreadConfined(try LibPQConnection.connect(url: url, applicationName: applicationName, logger: logger))
+                ThreadConfined(try LibPQConnection.connect(
+                    url: url, applicationName: applicationName, overrides: overrides, logger: logger))
             }
             logger.debug("postgres connected")
             return PostgresConnection(

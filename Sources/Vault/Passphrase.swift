@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import Foundation
+import PIICrypto
 
 /// Where the passphrase of the vault's private key comes from (SPEC §4), in this order:
 /// `--no-passphrase` (creation only), `--passphrase-file F`, `VAULT_PASSPHRASE`,
@@ -34,9 +35,20 @@ public struct PassphraseOptions: Sendable {
 
     /// The passphrase for protecting a new private key, or nil for `--no-passphrase`.
     /// Prompts twice on a terminal; with no source at all it is a usage error, so an
-    /// unprotected key is only ever made on purpose.
+    /// unprotected key is only ever made on purpose. From every source, one longer than
+    /// ``X25519PrivateKey/maximumPassphraseBytes`` is a usage error: OpenSSL could not open
+    /// the key file again.
     public func forNewKey() throws -> String? {
         if noPassphrase { return nil }
+        let passphrase = try newKeyPassphrase()
+        let limit = X25519PrivateKey.maximumPassphraseBytes
+        guard passphrase.utf8.count <= limit else {
+            throw VaultError(.usage, "the passphrase is longer than \(limit) bytes, the most an OpenSSL PEM key file can be opened with: choose a shorter one")
+        }
+        return passphrase
+    }
+
+    private func newKeyPassphrase() throws -> String {
         if let given = try given(failing: .usage) { return given }
         guard interactive else {
             throw VaultError(.usage, "no passphrase for the new private key: pass --passphrase-file FILE, set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or choose --no-passphrase")

@@ -80,9 +80,7 @@ public struct Retokenizer: Sendable {
 
     /// `progress(phase, done, total)` is called after each committed batch.
     public func retokenize(progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)? = nil) async throws -> RetokenizeResult {
-        let main = try await PostgresConnection.connect(
-            url: environment.databaseURL, applicationName: VaultDatabase.applicationName, logger: environment.logger
-        )
+        let main = try await VaultDatabase.connect(environment)
         do {
             let result = try await run(main, progress: progress)
             await main.close()  // also lets the run's lease lapse

@@ -15,9 +15,7 @@ enum VaultDatabase {
     static func withSession<T: Sendable>(
         _ environment: VaultEnvironment, _ body: @Sendable (PostgresSession) throws -> T
     ) async throws -> T {
-        let connection = try await PostgresConnection.connect(
-            url: environment.databaseURL, applicationName: applicationName, logger: environment.logger
-        )
+        let connection = try await connect(environment)
         do {
             let value = try await connection.withSession { session in
                 try session.executeScript("\(DatabaseRole.trustedSearchPath); SET lock_timeout = '\(lockTimeout)'")
@@ -28,6 +26,20 @@ enum VaultDatabase {
         } catch {
             await connection.close()
             throw error
+        }
+    }
+
+    /// Connects under ``DatabaseTransportPolicy``: a non-loopback host without a named
+    /// `sslmode` gets `verify-full`, and a failure then says so.
+    static func connect(_ environment: VaultEnvironment) async throws -> PostgresConnection {
+        let policy = try DatabaseTransportPolicy.evaluate(url: environment.databaseURL)
+        do {
+            return try await PostgresConnection.connect(
+                url: environment.databaseURL, applicationName: applicationName, overrides: policy.overrides,
+                logger: environment.logger
+            )
+        } catch let error as PostgresError where policy.decision == .enforcedVerifyFull && error.isConnectionError {
+            throw policy.enforcedFailure(error)
         }
     }
 

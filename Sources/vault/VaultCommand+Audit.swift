@@ -10,8 +10,10 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the audit log, or --verify its hash chain (exit 65 naming the first broken seq).",
             discussion: """
-                Lines: seq, time (UTC), actor, action, outcome, reason, detail, tab-separated; \
-                long details are shortened (--json has them whole).
+                Lines: seq, time (UTC), actor, action, outcome, reason, detail, tab-separated, \
+                one line per row (control characters, tabs, newlines and backslashes inside a \
+                field escaped as in vault reveal); long details are shortened (--json has them \
+                whole and exact).
                 """
         )
 
@@ -59,7 +61,7 @@ extension VaultCommand {
                 var text = ""
                 for row in rows {
                     if json {
-                        let line = (try? Self.encoder.encode(AuditEntry(row))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                        let line = (try? Console.jsonText(AuditEntry(row))) ?? "{}"
                         text += (first.take() ? "\n" : ",\n") + line
                     } else {
                         text += Self.line(row)
@@ -70,34 +72,11 @@ extension VaultCommand {
             if json { Console.out("\n]\n") }
         }
 
-        static let encoder: JSONEncoder = {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return encoder
-        }()
-
         static func line(_ row: AuditRecord) -> String {
-            let fields = [
+            Console.record([
                 String(row.seq), AuditEntry.time(row.atMicros), row.actor, row.action, row.outcome,
                 row.reason, shortened(row.detail),
-            ]
-            return fields.map(escaped).joined(separator: "\t") + "\n"
-        }
-
-        /// Tabs and line breaks would break the one-row-per-line format.
-        static func escaped(_ text: String) -> String {
-            guard text.contains(where: { $0 == "\t" || $0.isNewline || $0 == "\\" }) else { return text }
-            var out = ""
-            for character in text {
-                switch character {
-                case "\t": out += "\\t"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\\": out += "\\\\"
-                default: out.append(character)
-                }
-            }
-            return out
+            ])
         }
 
         static func shortened(_ detail: String) -> String {

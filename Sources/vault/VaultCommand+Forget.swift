@@ -22,9 +22,9 @@ extension VaultCommand {
                 let environment = try common.vaultEnvironment()
                 let result = try await Forgetter(environment: environment).forget(token: token, reason: reason)
                 if result.alreadyForgotten {
-                    Console.out("token \(result.token) was already forgotten\n")
+                    Console.out("token \(Console.field(result.token)) was already forgotten\n")
                 } else {
-                    Console.out("forgot token \(result.token) (\(result.fields.joined(separator: ", ")))\n")
+                    Console.out("forgot token \(Console.field(result.token)) (\(Console.field(result.fields.joined(separator: ", "))))\n")
                 }
             }
         }

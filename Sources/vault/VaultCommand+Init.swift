@@ -20,7 +20,7 @@ extension VaultCommand {
                 )
                 let result = try await VaultInitializer(environment: environment).initialize()
                 var text = ""
-                for file in result.files { text += "created \(file)\n" }
+                for file in result.files { text += "created \(Console.field(file))\n" }
                 text += "registered token key v\(result.tokenKeyVersion) and vault key v\(result.vaultKeyVersion) as active\n"
                 if !result.passphraseProtected {
                     text += "note: the private key is not passphrase-protected\n"

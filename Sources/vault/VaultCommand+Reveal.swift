@@ -9,8 +9,11 @@ extension VaultCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the originals of tokens (audited before anything is shown).",
             discussion: """
-                Prints token<TAB>field<TAB>original per revealed value. Unknown, forgotten or \
-                tampered tokens are reported on stderr, the others still printed, exit 65.
+                Prints token<TAB>field<TAB>original per revealed value, one line each: inside \
+                a field, \\ is printed as \\\\, tab, newline and carriage return as \\t, \\n, \\r, \
+                other control characters as \\xNN or \\u{N} (see docs/vault-operator.md); \
+                --json has the exact values. Unknown, forgotten or tampered tokens are reported \
+                on stderr, the others still printed, exit 65.
                 """
         )
 
@@ -51,11 +54,11 @@ extension VaultCommand {
                     var text = ""
                     text.reserveCapacity(result.values.count * 96)
                     for value in result.values {
-                        text += value.token
+                        text += Console.field(value.token)
                         text += "\t"
-                        text += value.field
+                        text += Console.field(value.field)
                         text += "\t"
-                        text += value.original
+                        text += Console.field(value.original)
                         text += "\n"
                     }
                     Console.out(text)

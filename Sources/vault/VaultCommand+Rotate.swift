@@ -43,7 +43,7 @@ extension VaultCommand {
                 if tokens {
                     let result = try await TokenKeyRotator(environment: environment).rotate()
                     Console.out("""
-                        created \(result.file)
+                        created \(Console.field(result.file))
                         token key v\(result.tokenKeyVersion) is active (was v\(result.previousVersion)); \
                         run vault retokenize to move earlier tokens to it
 
@@ -52,7 +52,7 @@ extension VaultCommand {
                 }
                 let result = try await EncryptionKeyRotator(environment: environment).rotate()
                 var text = ""
-                for file in result.files { text += "created \(file)\n" }
+                for file in result.files { text += "created \(Console.field(file))\n" }
                 text += "vault key v\(result.vaultKeyVersion) is active (was v\(result.previousVersion)); run vault rewrap to re-seal older data keys\n"
                 if !result.passphraseProtected {
                     text += "note: the private key is not passphrase-protected\n"

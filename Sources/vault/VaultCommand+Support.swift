@@ -50,6 +50,11 @@ extension CommonOptions {
         }
         let settings = try loadSettings()
         let logger = try bootstrapLogging(label: "vault", settings: settings)
+        // Once per command (every connection applies the same policy): a weaker sslmode
+        // named for a non-loopback host is allowed, and said.
+        if let warning = try DatabaseTransportPolicy.evaluate(url: settings.vaultDatabaseURL).warning {
+            Console.problem(warning)
+        }
         return VaultEnvironment(
             databaseURL: settings.vaultDatabaseURL,
             keysDirectory: settings.keysDirectory,
@@ -60,20 +65,37 @@ extension CommonOptions {
 }
 
 /// Writing to stdout and stderr without Foundation's buffering surprises: stdout gets the
-/// command's output, stderr one line per problem.
+/// command's output, stderr one line per problem. Every value from the database or the user
+/// goes through ``TerminalText`` before it reaches `out` (``field(_:)``, ``record(_:)``);
+/// `problem` and `json` escape by themselves.
 enum Console {
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// One line on stderr, control characters escaped.
     static func problem(_ line: String) {
-        FileHandle.standardError.write(Data("vault: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("vault: \(TerminalText.field(line))\n".utf8))
     }
 
-    /// A JSON document on one line.
+    /// One value inside a line of text output.
+    static func field<S: StringProtocol>(_ value: S) -> String { TerminalText.field(value) }
+
+    /// Tab-separated fields, escaped, ended by a newline.
+    static func record(_ fields: [String]) -> String { TerminalText.record(fields) }
+
+    /// A JSON document on one line: exact values, terminal-safe (``TerminalText/json(_:)``).
     static func json<T: Encodable>(_ value: T) throws {
+        out(try jsonText(value) + "\n")
+    }
+
+    static func jsonText<T: Encodable>(_ value: T) throws -> String {
+        TerminalText.json(try encoder.encode(value))
+    }
+
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        out(String(decoding: try encoder.encode(value), as: UTF8.self) + "\n")
-    }
+        return encoder
+    }()
 }

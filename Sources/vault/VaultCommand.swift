@@ -8,8 +8,11 @@ struct VaultCommand: AsyncParsableCommand {
         commandName: "vault",
         abstract: "Operate the PII vault: keys, audited reveal, forget, audit log.",
         discussion: """
-            Exit codes: 0 success, 64 usage, 65 bad data (unknown, malformed or forgotten token, \
-            failed authentication, broken audit chain), 69 database unavailable or not migrated, \
+            Exit codes: 0 success, 64 usage (also a new key's passphrase over 1,023 bytes), 65 bad \
+            data (unknown, malformed or forgotten token, failed authentication, broken audit \
+            chain), 69 database unavailable (also a non-loopback server failing \
+            sslmode=verify-full, the default for such hosts unless an sslmode is named) or not \
+            migrated, \
             73 init would overwrite keys, 77 not authorized (key file, passphrase, database \
             permission, missing --reason), 1 anything else.
             """,

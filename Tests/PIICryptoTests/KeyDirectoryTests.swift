@@ -153,4 +153,38 @@ struct KeyDirectoryTests {
             #expect(wrong.terminationStatus != 0)
         }
     }
+
+    /// Issue 12, item 5: OpenSSL's readers take at most PEM_BUFSIZE - 1 = 1,023 passphrase bytes
+    /// (`openssl pkey -passin file:` cuts a longer one), so no key file is written with more,
+    /// and the longest allowed one opens with `openssl` too.
+    @Test func passphraseLimitKeepsKeyFilesOpenable() throws {
+        #expect(X25519PrivateKey.maximumPassphraseBytes == 1023)
+        try withTemporaryDirectory { root in
+            let keys = KeyDirectory(path: root)
+            for length in [1024, 5000] {
+                let error = #expect(throws: CryptoError.self) {
+                    try keys.writeVaultKeyPair(X25519PrivateKey(), version: length, passphrase: String(repeating: "a", count: length))
+                }
+                #expect(error?.code == .invalidInput)
+                #expect(!keys.vaultKeyExists(version: length))
+            }
+            let longest = String(repeating: "a", count: 1023)
+            let key = X25519PrivateKey()
+            try keys.writeVaultKeyPair(key, version: 1, passphrase: longest)
+            #expect(try keys.readVaultPrivateKey(version: 1, passphrase: longest).rawRepresentation == key.rawRepresentation)
+            let passFile = root + "/pass"
+            _ = FileManager.default.createFile(atPath: passFile, contents: Data(longest.utf8), attributes: [.posixPermissions: 0o600])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = ["pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "file:" + passFile, "-pubout"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = Pipe()
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(String(decoding: data, as: UTF8.self) == key.publicKey.pemRepresentation)
+        }
+    }
 }
