@@ -38,6 +38,15 @@ public struct FetchDESettings: Sendable {
     public var maxInFlight: Int
     public var dekMaxEncryptions: Int
     public var activePollSeconds: Int
+    /// Client-side deadlines of database round trips (SPEC §7), in seconds: a batch's
+    /// transaction (and the writer's other calls), a key poll, a migration step.
+    public var batchDeadlineSeconds: Int
+    public var pollDeadlineSeconds: Int
+    public var migrationDeadlineSeconds: Int
+    /// How long `etl ingest` retries a batch the database refuses (not as data) before it exits 69.
+    public var retryBudgetSeconds: Int
+    /// `/healthz` fails after this long without batch-loop progress while work is pending.
+    public var stallSeconds: Int
     /// `HOST:PORT` of the metrics endpoint, or nil when `off`.
     public var metricsAddress: String?
     /// Log level and format names (validated by the executables).
@@ -81,6 +90,11 @@ public struct FetchDESettings: Sendable {
         maxInFlight = try number("etl.max_in_flight", default: 2000, range: 10...1_000_000)
         dekMaxEncryptions = try number("etl.dek_max_encryptions", default: 1_000_000, range: 1...1 << 31)
         activePollSeconds = try number("etl.active_poll_seconds", default: 2, range: 1...3600)
+        batchDeadlineSeconds = try number("database.batch_deadline_seconds", default: 30, range: 1...86_400)
+        pollDeadlineSeconds = try number("database.poll_deadline_seconds", default: 10, range: 1...86_400)
+        migrationDeadlineSeconds = try number("database.migration_deadline_seconds", default: 3600, range: 1...86_400)
+        retryBudgetSeconds = try number("database.retry_budget_seconds", default: 60, range: 0...86_400)
+        stallSeconds = try number("metrics.stall_seconds", default: 120, range: 1...86_400)
         let metrics = text("metrics.address") ?? "127.0.0.1:9102"
         metricsAddress = metrics.lowercased() == "off" ? nil : metrics
         logLevel = text("log.level") ?? "info"

@@ -36,6 +36,8 @@ extension ETLCommand {
                     url: settings.databaseURL,
                     dekMaxEncryptions: settings.dekMaxEncryptions,
                     fallbackDate: Today.utc(),
+                    deadline: .seconds(settings.batchDeadlineSeconds),
+                    pollDeadline: .seconds(settings.pollDeadlineSeconds),
                     logger: logger
                 )
                 let watcher = ActiveKeysWatcher(

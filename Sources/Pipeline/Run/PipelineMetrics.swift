@@ -1,4 +1,5 @@
 import Metrics
+import Postgres
 
 /// The pipeline's metrics (SPEC §8), through swift-metrics: the `etl` executable bootstraps
 /// a Prometheus backend; tests and library users get no-ops unless they bootstrap one.
@@ -13,6 +14,16 @@ enum PipelineMetrics {
     static let deksCreated = Counter(label: "etl_data_keys_created_total")
     static let vaultEntries = Counter(label: "etl_vault_entries_inserted_total")
     static let batchLatency = Timer(label: "etl_batch_duration_seconds")
+
+    /// Counts a failed database call by its SQLSTATE class (or client-side kind) and returns
+    /// that label for the log line; nil for errors that are not the database's.
+    @discardableResult
+    static func recordDatabaseError(_ error: any Error) -> String? {
+        guard let error = error as? PostgresError else { return nil }
+        let label = error.errorClassLabel
+        Counter(label: "etl_database_errors_total", dimensions: [("class", label)]).increment()
+        return label
+    }
 
     static func record(_ outcome: BatchOutcome) {
         inserted.increment(by: outcome.inserted)

@@ -229,8 +229,14 @@ public final class SQSConsumer: Service, Sendable {
                         return nil
                     }
                 }
+                // Not the messages' fault (data errors were quarantined by the writer):
+                // nothing is quarantined or deleted; the batch is retried on a new connection.
+                let errorClass = PipelineMetrics.recordDatabaseError(error) ?? "other"
                 let delay = backoff.next()
-                logger.warning("database write failed; retrying", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                logger.warning("database write failed; retrying", metadata: [
+                    "error": "\(error)", "error_class": "\(errorClass)", "messages": "\(messages.count)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                ])
                 try? await Task.sleep(for: delay)
             }
         }
@@ -320,7 +326,8 @@ public final class SQSConsumer: Service, Sendable {
                 lastError = nil
             } catch {
                 let text = "\(error)"
-                if (error as? PostgresError)?.isConnectionError == true {
+                PipelineMetrics.recordDatabaseError(error)
+                if (error as? PostgresError)?.failureClass == .connection {
                     health.setDatabase(false)
                     await writer.reset()
                 }
