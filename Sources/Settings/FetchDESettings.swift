@@ -17,6 +17,9 @@ public struct FetchDESettings: Sendable {
     public var queueName: String
     /// `json`, `query` or `auto`.
     public var sqsProtocol: String
+    /// Deadline of one SQS request in seconds (`SQS_REQUEST_TIMEOUT_SECONDS`); a long poll
+    /// gets its wait time on top. A request without an answer by then is abandoned and retried.
+    public var sqsRequestTimeoutSeconds: Int
     /// `AWS_REGION`.
     public var region: String
     /// `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`; nil means the real AWS endpoint.
@@ -74,6 +77,7 @@ public struct FetchDESettings: Sendable {
         guard ["json", "query", "auto"].contains(sqsProtocol) else {
             throw SettingsError("sqs.protocol must be json, query or auto")
         }
+        sqsRequestTimeoutSeconds = try number("sqs.request_timeout_seconds", default: 30, range: 1...3600)
         region = text("aws.region") ?? text("aws.default_region") ?? "us-east-1"
         endpointURL = text("aws.endpoint_url_sqs") ?? text("aws.endpoint_url")
         accessKeyID = text("aws.access_key_id", secret: true)

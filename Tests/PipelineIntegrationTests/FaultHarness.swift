@@ -11,7 +11,7 @@ import TestSupport
 
 /// A loopback TCP proxy (`scripts/tcp-proxy.py`) in front of a service: `cut()` makes the
 /// service unreachable for whoever connects through it, `restore()` brings it back on the
-/// same port.
+/// same port, `freeze()` silences the connections open now without closing them.
 final class TCPProxy: @unchecked Sendable {
     // @unchecked: used from one test task at a time.
     let port: Int
@@ -42,6 +42,13 @@ final class TCPProxy: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
+    }
+
+    /// Freezes every connection open now: kept open, nothing forwarded any more (a half-open
+    /// connection); new connections are forwarded as before.
+    func freeze() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGUSR1)
     }
 
     deinit { cut() }
