@@ -16,17 +16,20 @@ final class TCPProxy: @unchecked Sendable {
     // @unchecked: used from one test task at a time.
     let port: Int
     let target: Int
+    let script: String
     private var process: Process?
 
-    init(target: Int) throws {
+    /// `script`: the proxy under scripts/ (`sqs-fault-proxy.py` fails a delete entry once).
+    init(target: Int, script: String = "tcp-proxy.py") throws {
         self.port = try freePort()
         self.target = target
+        self.script = script
     }
 
     func restore() throws {
         guard process == nil else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/tcp-proxy.py")
+            .deletingLastPathComponent().appendingPathComponent("scripts/\(self.script)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "\(port)", "\(target)"]

@@ -10,6 +10,7 @@ enum PipelineMetrics {
     static let quarantined = Counter(label: "etl_messages_quarantined_total")
     static let deleted = Counter(label: "etl_messages_deleted_total")
     static let deleteFailures = Counter(label: "etl_delete_failures_total")
+    static let deleteRetries = Counter(label: "etl_delete_retries_total")
     static let visibilityExtended = Counter(label: "etl_visibility_extended_total")
     static let deksCreated = Counter(label: "etl_data_keys_created_total")
     static let vaultEntries = Counter(label: "etl_vault_entries_inserted_total")

@@ -250,16 +250,36 @@ public final class SQSConsumer: Service, Sendable {
         await withTaskGroup(of: (deleted: Int, failed: Int).self) { group in
             for chunk in chunks {
                 group.addTask {
-                    let entries = chunk.enumerated().map { SQSReceiptEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle) }
+                    var entries = chunk.enumerated().map { SQSReceiptEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle) }
                     do {
-                        let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
-                        for failure in result.failed {
-                            let id = Int(failure.id).map { chunk[$0].messageID } ?? failure.id
-                            self.logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
-                                "message_id": "\(id)", "aws_code": "\(failure.code)",
-                            ])
+                        // Entries that failed on SQS's side (SenderFault=false, throttling) are
+                        // retried a few times with backoff: a redelivery would hold the message
+                        // a whole visibility timeout and process it twice.
+                        var deleted = 0
+                        var backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
+                        for attempt in 1...Self.deleteAttempts {
+                            let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
+                            deleted += result.successful.count
+                            let retryable = result.failed.filter(Self.isRetryable)
+                            if !retryable.isEmpty && attempt < Self.deleteAttempts {
+                                PipelineMetrics.deleteRetries.increment(by: retryable.count)
+                                let ids = Set(retryable.map(\.id))
+                                entries = entries.filter { ids.contains($0.id) }
+                                self.logger.info("delete failed on SQS's side; retrying", metadata: [
+                                    "messages": "\(retryable.count)", "aws_code": "\(retryable[0].code)", "attempt": "\(attempt)",
+                                ])
+                                for failure in result.failed where !Self.isRetryable(failure) {
+                                    self.logDeleteFailure(failure, chunk: chunk)
+                                }
+                                try await Task.sleep(for: backoff.next())
+                                continue
+                            }
+                            for failure in result.failed {
+                                self.logDeleteFailure(failure, chunk: chunk)
+                            }
+                            return (deleted, chunk.count - deleted)
                         }
-                        return (result.successful.count, result.failed.count)
+                        return (deleted, chunk.count - deleted)
                     } catch {
                         self.logger.warning("delete batch failed; its messages will be redelivered and deduplicated", metadata: [
                             "messages": "\(chunk.count)", "error": "\(error)",
@@ -279,6 +299,21 @@ public final class SQSConsumer: Service, Sendable {
         }
         buffer.finish(messages.map(\.receiptHandle))
         logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
+    }
+
+    /// Attempts of DeleteMessageBatch per chunk, the first included.
+    static let deleteAttempts = 4
+
+    /// Whether a failed delete entry may succeed if sent again: a fault on SQS's side or throttling.
+    static func isRetryable(_ failure: SQSBatchFailure) -> Bool {
+        !failure.senderFault || ["ThrottlingException", "RequestThrottled", "Throttling", "ServiceUnavailable"].contains(failure.code)
+    }
+
+    private func logDeleteFailure(_ failure: SQSBatchFailure, chunk: [SQSMessage]) {
+        let id = Int(failure.id).map { chunk[$0].messageID } ?? failure.id
+        logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
+            "message_id": "\(id)", "aws_code": "\(failure.code)",
+        ])
     }
 
     /// The pipeline's view of a received message.
