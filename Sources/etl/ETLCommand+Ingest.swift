@@ -24,7 +24,7 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl ingest") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
-                let health = HealthState()
+                let health = HealthState(stallLimit: .seconds(settings.stallSeconds))
                 let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
                 defer { endpoint?.stop() }
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {

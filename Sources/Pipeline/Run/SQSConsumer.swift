@@ -21,6 +21,8 @@ public final class SQSConsumer: Service, Sendable {
     private let activeReceivers = Atomic<Int>(0)
     private let idleLoops: Mutex<[Bool]>
     private let totals = Mutex(RunSummary())
+    /// Why `--drain` must stop: the keys cannot be used (thrown by ``run()``).
+    private let fatal = Mutex<(any Error & Sendable)?>(nil)
 
     public init(
         configuration: ConsumerConfiguration,
@@ -58,9 +60,11 @@ public final class SQSConsumer: Service, Sendable {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            self.health.setStopping()
             self.logger.notice("shutdown requested: finishing messages in flight")
             self.requestStop()
         }
+        if let failure = fatal.withLock({ $0 }) { throw failure }
         let done = summary
         logger.notice("consumer stopped", metadata: [
             "received": "\(done.received)", "inserted": "\(done.outcome.inserted)",
@@ -132,6 +136,7 @@ public final class SQSConsumer: Service, Sendable {
                 let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
                 let flush = isStopping || idle
                 guard let batch = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush) else {
+                    if buffer.heldCount == 0 { health.idle() }
                     // Stop once no receive can still bring messages and all held ones are done.
                     if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { break }
                     if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
@@ -183,6 +188,8 @@ public final class SQSConsumer: Service, Sendable {
         let start = ContinuousClock.now
         var backoff = Backoff()
         var attemptsWhileStopping = 0
+        health.workPending()
+        defer { health.progressed() }
         while true {
             guard let keys = watcher.keys else {
                 // Not ready: hold the messages (their visibility is extended) until keys load;
@@ -353,6 +360,7 @@ public final class SQSConsumer: Service, Sendable {
 
     private func watchKeys() async {
         var lastError: String?
+        var lastLogged = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 try await watcher.refresh()
@@ -366,7 +374,17 @@ public final class SQSConsumer: Service, Sendable {
                     health.setDatabase(false)
                     await writer.reset()
                 }
-                if text != lastError { logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"]) }
+                if configuration.drain && !(error is PostgresError), let failure = error as? any Error & Sendable {
+                    // A one-shot run cannot wait for an operator: it exits (77 for key files).
+                    fatal.withLock { $0 = failure }
+                    requestStop()
+                    return
+                }
+                // Not ready meanwhile; said again every 30 s so it is not missed.
+                if text != lastError || ContinuousClock.now - lastLogged > .seconds(30) {
+                    logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"])
+                    lastLogged = ContinuousClock.now
+                }
                 lastError = text
             }
             try? await Task.sleep(for: watcher.keys == nil ? .seconds(1) : configuration.activePoll)
