@@ -15,7 +15,7 @@ public enum SQSClientFactory {
             region: settings.region,
             wireProtocol: SQSWireProtocol(rawValue: settings.sqsProtocol) ?? .auto,
             credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region),
-            requestTimeout: .seconds(30 + settings.waitTimeSeconds),
+            requestTimeout: .seconds(settings.sqsRequestTimeoutSeconds + settings.waitTimeSeconds),
             maxIdleConnections: max(8, settings.receiveLoops * 2)
         )
         return try SQSClient(configuration: configuration, logger: logger)

@@ -15,6 +15,8 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         /// A token-key rotation committed after the batch was tokenized: nothing was written;
         /// tokenize it again with the new key.
         public static let keysChanged = Code(name: "keys changed")
+        /// The database kept refusing a batch (not as data) past the retry budget.
+        public static let databaseRefused = Code(name: "database refused")
     }
 
     public let code: Code

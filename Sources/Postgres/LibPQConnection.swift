@@ -9,11 +9,14 @@ final class LibPQConnection {
     private let notices: Unmanaged<NoticeSink>
     private var finished = false
     let logger: Logger
+    /// Cancels a round trip past its deadline from another thread.
+    let canceller: QueryCanceller
 
     private init(handle: OpaquePointer, logger: Logger) {
         self.handle = handle
         self.logger = logger
         self.notices = Unmanaged.passRetained(NoticeSink(logger: logger))
+        self.canceller = QueryCanceller(handle: handle)
         // Server notices go to the logger at debug level, as codes only (their text can hold values).
         PQsetNoticeReceiver(handle, { context, result in
             guard let context, let result else { return }
@@ -37,6 +40,14 @@ final class LibPQConnection {
         if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
             parameters.append(("connect_timeout", "10"))
         }
+        // A peer that vanishes (half-open TCP after a failover, a dead NAT or pooler) is
+        // noticed by the kernel within about a minute even between round trips: TCP
+        // keepalives while idle, tcp_user_timeout while data is unacknowledged. The
+        // round trips themselves have client-side deadlines (QueryCanceller).
+        parameters.append(contentsOf: [
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+            ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+        ])
         parameters.append(("application_name", applicationName))
         if let url, !url.isEmpty { parameters.append(("dbname", url)) }
         parameters.append(("client_encoding", "UTF8"))
@@ -65,6 +76,7 @@ final class LibPQConnection {
     func finish() {
         guard !finished else { return }
         finished = true
+        canceller.invalidate()
         PQfinish(handle)
         notices.release()
     }

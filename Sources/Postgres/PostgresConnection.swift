@@ -14,12 +14,17 @@ public final class PostgresConnection: @unchecked Sendable {
     private let session: ThreadConfined<PostgresSession>
     private let broken = Atomic<Bool>(false)
     private let logger: Logger
+    private let canceller: QueryCanceller
+    /// The deadline of a ``withSession(deadline:_:)`` call that names none (nil: none).
+    public let defaultDeadline: Duration?
 
     private static let counter = Atomic<Int>(0)
 
-    private init(worker: ConnectionWorker, session: PostgresSession, logger: Logger) {
+    private init(worker: ConnectionWorker, session: PostgresSession, defaultDeadline: Duration?, logger: Logger) {
         self.worker = worker
         self.session = ThreadConfined(session)
+        self.canceller = session.connection.canceller
+        self.defaultDeadline = defaultDeadline
         self.logger = logger
     }
 
@@ -30,10 +35,14 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Connects with a `postgresql://` URL or conninfo string, or — when `url` is nil or
     /// empty — from libpq's `PG*` environment variables. The URL is handed to libpq as is
     /// (`PQconnectdbParams` with `expand_dbname`), so passwords are never spliced into text.
-    /// `overrides` (keyword, value) win over the URL (e.g. `("sslmode", "verify-full")`).
+    ///
+    /// Every connection gets TCP keepalives and `tcp_user_timeout` (the URL may override
+    /// them); `deadline` is the client-side deadline of each ``withSession(deadline:_:)``
+    /// body that names none (nil: no deadline). `overrides` (keyword, value) win over the URL
+    /// (e.g. `("sslmode", "verify-full")`).
     public static func connect(
         url: String?, applicationName: String = "fetchde", overrides: [(keyword: String, value: String)] = [],
-        logger: Logger
+        deadline: Duration? = nil, logger: Logger
     ) async throws -> PostgresConnection {
         let id = counter.wrappingAdd(1, ordering: .relaxed).newValue
         var logger = logger
@@ -46,7 +55,8 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             logger.debug("postgres connected")
             return PostgresConnection(
-                worker: worker, session: PostgresSession(connection: connection.value, logger: logger), logger: logger)
+                worker: worker, session: PostgresSession(connection: connection.value, logger: logger),
+                defaultDeadline: deadline, logger: logger)
         } catch {
             worker.shutdown(after: {})
             logger.debug("postgres connect failed", metadata: [LogKey.code: "\((error as? PostgresError)?.code.description ?? "other")"])
@@ -56,17 +66,52 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` with this connection's session on the connection's own thread and returns
     /// its result. Calls are serialized. If `body` leaves a transaction open, it is rolled back.
-    public func withSession<T: Sendable>(_ body: @Sendable (PostgresSession) throws -> T) async throws -> T {
-        try await withoutActuallyEscaping(body) { body in
+    ///
+    /// `deadline` (default ``defaultDeadline``) bounds the body's time on the thread: when it
+    /// passes, the running command is cancelled (and the socket shut down if the server stays
+    /// silent), the connection is marked broken and the call throws
+    /// ``PostgresError/Code/deadlineExceeded``. Cancelling the calling task cancels the
+    /// command the same way.
+    public func withSession<T: Sendable>(
+        deadline: Duration? = nil, _ body: @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        let limit = deadline ?? defaultDeadline
+        let canceller = self.canceller
+        return try await withoutActuallyEscaping(body) { body in
             let job = SessionJob(body: body)
             defer { job.body = nil }
-            return try await worker.run { [self] in
-                defer { broken.store(session.value.connection.isBad, ordering: .relaxed) }
-                // Released before the result is handed back: `withoutActuallyEscaping` checks it.
-                return try job.runOnce(session.value)
+            return try await withTaskCancellationHandler {
+                try await worker.run { [self] in
+                    let ticket = canceller.arm(limit)
+                    var passed = false
+                    defer {
+                        broken.store(passed || session.value.connection.isBad, ordering: .relaxed)
+                    }
+                    do {
+                        // Released before the result is handed back: `withoutActuallyEscaping` checks it.
+                        let value = try job.runOnce(session.value)
+                        passed = canceller.disarm(ticket)
+                        return value
+                    } catch {
+                        passed = canceller.disarm(ticket)
+                        guard passed else { throw error }
+                        logger.debug("postgres deadline passed; command cancelled", metadata: [
+                            LogKey.code: "\((error as? PostgresError)?.code.description ?? "other")",
+                        ])
+                        throw PostgresError(
+                            code: .deadlineExceeded,
+                            reason: limit.map { "no answer within \($0.components.seconds) s" } ?? "cancelled")
+                    }
+                }
+            } onCancel: {
+                canceller.cancelRunning()
             }
         }
     }
+
+    /// Cancels the command running now, if any (it fails with
+    /// ``PostgresError/Code/deadlineExceeded``); for shutdown.
+    public func cancelRunning() { canceller.cancelRunning() }
 
     /// Closes the connection after the bodies already queued; later calls throw
     /// ``PostgresError/Code/connectionClosed``. Idempotent.

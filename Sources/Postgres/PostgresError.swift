@@ -27,6 +27,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let decodingFailed = Code("decoding failed")
         /// A value cannot be sent (for example text containing a NUL byte).
         public static let encodingFailed = Code("encoding failed")
+        /// A round trip passed its client-side deadline: it was cancelled and the connection
+        /// dropped; reconnect and retry.
+        public static let deadlineExceeded = Code("deadline exceeded")
 
         public var description: String { name }
     }
@@ -64,7 +67,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// True when the connection is gone or the server is going away: reconnect and retry.
     public var isConnectionError: Bool {
-        if code == .connectionFailed || code == .connectionLost || code == .connectionClosed { return true }
+        if code == .connectionFailed || code == .connectionLost || code == .connectionClosed
+            || code == .deadlineExceeded { return true }
         guard let sqlState else { return false }
         return sqlState.hasPrefix("08")
             || sqlState == SQLState.adminShutdown

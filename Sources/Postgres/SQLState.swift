@@ -89,3 +89,38 @@ public enum SQLState {
     /// The condition name of a known SQLSTATE (`"23505"` → `"unique_violation"`).
     public static func name(of sqlState: String) -> String? { names[sqlState] }
 }
+
+/// What a failed database call means for the work that made it — decided here, once, for
+/// every caller (SPEC §7).
+public enum PostgresFailureClass: Sendable, Equatable {
+    /// The database rejected a value as data (SQLSTATE classes 22 and 23, or a value that
+    /// cannot be sent at all): the same input fails again; only this may quarantine it.
+    case data
+    /// The connection is gone, unusable or must not be kept (class 08, a server shutting
+    /// down, a read-only node after a failover, a passed deadline): drop it, reconnect, retry.
+    case connection
+    /// Any other refusal (permission, locks, timeouts, deadlock, serialization, resources,
+    /// a missing object): the same work may succeed later; retry it, change nothing.
+    case transient
+}
+
+extension PostgresError {
+    /// How the caller must treat this error (see ``PostgresFailureClass``).
+    public var failureClass: PostgresFailureClass {
+        if isConnectionError { return .connection }
+        if code == .encodingFailed { return .data }
+        guard let sqlState else { return .transient }
+        if sqlState == SQLState.readOnlySQLTransaction { return .connection }
+        if sqlState.hasPrefix("22") || sqlState.hasPrefix("23") { return .data }
+        return .transient
+    }
+
+    /// A short label safe for logs and metric labels: the SQLSTATE class (`"42"`, `"25"`),
+    /// or the client-side kind when the server sent no SQLSTATE (`"connection"`, `"deadline"`).
+    public var errorClassLabel: String {
+        if let sqlState, sqlState.count >= 2 { return String(sqlState.prefix(2)) }
+        if code == .deadlineExceeded { return "deadline" }
+        if isConnectionError { return "connection" }
+        return "client"
+    }
+}

@@ -17,6 +17,9 @@ public struct FetchDESettings: Sendable {
     public var queueName: String
     /// `json`, `query` or `auto`.
     public var sqsProtocol: String
+    /// Deadline of one SQS request in seconds (`SQS_REQUEST_TIMEOUT_SECONDS`); a long poll
+    /// gets its wait time on top. A request without an answer by then is abandoned and retried.
+    public var sqsRequestTimeoutSeconds: Int
     /// `AWS_REGION`.
     public var region: String
     /// `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`; nil means the real AWS endpoint.
@@ -39,6 +42,15 @@ public struct FetchDESettings: Sendable {
     public var maxInFlightBytes: Int
     public var dekMaxEncryptions: Int
     public var activePollSeconds: Int
+    /// Client-side deadlines of database round trips (SPEC §7), in seconds: a batch's
+    /// transaction (and the writer's other calls), a key poll, a migration step.
+    public var batchDeadlineSeconds: Int
+    public var pollDeadlineSeconds: Int
+    public var migrationDeadlineSeconds: Int
+    /// How long `etl ingest` retries a batch the database refuses (not as data) before it exits 69.
+    public var retryBudgetSeconds: Int
+    /// `/healthz` fails after this long without batch-loop progress while work is pending.
+    public var stallSeconds: Int
     /// `HOST:PORT` of the metrics endpoint, or nil when `off`.
     public var metricsAddress: String?
     /// Log level and format names (validated by the executables).
@@ -66,6 +78,7 @@ public struct FetchDESettings: Sendable {
         guard ["json", "query", "auto"].contains(sqsProtocol) else {
             throw SettingsError("sqs.protocol must be json, query or auto")
         }
+        sqsRequestTimeoutSeconds = try number("sqs.request_timeout_seconds", default: 30, range: 1...3600)
         region = text("aws.region") ?? text("aws.default_region") ?? "us-east-1"
         endpointURL = text("aws.endpoint_url_sqs") ?? text("aws.endpoint_url")
         accessKeyID = text("aws.access_key_id", secret: true)
@@ -83,6 +96,11 @@ public struct FetchDESettings: Sendable {
         maxInFlightBytes = try number("etl.max_in_flight_bytes", default: 64 << 20, range: (1 << 20)...(1 << 40))
         dekMaxEncryptions = try number("etl.dek_max_encryptions", default: 1_000_000, range: 1...1 << 31)
         activePollSeconds = try number("etl.active_poll_seconds", default: 2, range: 1...3600)
+        batchDeadlineSeconds = try number("database.batch_deadline_seconds", default: 30, range: 1...86_400)
+        pollDeadlineSeconds = try number("database.poll_deadline_seconds", default: 10, range: 1...86_400)
+        migrationDeadlineSeconds = try number("database.migration_deadline_seconds", default: 3600, range: 1...86_400)
+        retryBudgetSeconds = try number("database.retry_budget_seconds", default: 60, range: 0...86_400)
+        stallSeconds = try number("metrics.stall_seconds", default: 120, range: 1...86_400)
         let metrics = text("metrics.address") ?? "127.0.0.1:9102"
         metricsAddress = metrics.lowercased() == "off" ? nil : metrics
         logLevel = text("log.level") ?? "info"

@@ -24,7 +24,7 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl ingest") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
-                let health = HealthState()
+                let health = HealthState(stallLimit: .seconds(settings.stallSeconds))
                 let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
                 defer { endpoint?.stop() }
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {
@@ -34,11 +34,16 @@ extension ETLCommand {
                     url: settings.databaseURL,
                     dekMaxEncryptions: settings.dekMaxEncryptions,
                     fallbackDate: Today.utc(),
+                    deadline: .seconds(settings.batchDeadlineSeconds),
+                    pollDeadline: .seconds(settings.pollDeadlineSeconds),
                     logger: logger
                 )
                 let loader = ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory))
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
-                let summary = try await FileIngest(writer: writer, loader: loader, batchSize: settings.ingestBatchSize, logger: logger)
+                let summary = try await FileIngest(
+                    writer: writer, loader: loader, batchSize: settings.ingestBatchSize,
+                    retryBudget: .seconds(settings.retryBudgetSeconds), logger: logger
+                )
                     .run(path: file) { progress.update($0) }
                 progress.finish()
                 await writer.close()

@@ -17,7 +17,8 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl migrate") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
-                let connection = try await PostgresConnection.connect(url: settings.databaseURL, applicationName: "fetchde-migrate", logger: logger)
+                let connection = try await PostgresConnection.connect(url: settings.databaseURL, applicationName: "fetchde-migrate",
+                    deadline: .seconds(settings.migrationDeadlineSeconds), logger: logger)
                 let applied = try await Migrator.migrate(connection, logger: logger)
                 await connection.close()
                 print(applied.isEmpty

@@ -25,7 +25,7 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl run") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
-                let health = HealthState()
+                let health = HealthState(stallLimit: .seconds(settings.stallSeconds))
                 let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
                 defer { endpoint?.stop() }
 
@@ -36,6 +36,8 @@ extension ETLCommand {
                     url: settings.databaseURL,
                     dekMaxEncryptions: settings.dekMaxEncryptions,
                     fallbackDate: Today.utc(),
+                    deadline: .seconds(settings.batchDeadlineSeconds),
+                    pollDeadline: .seconds(settings.pollDeadlineSeconds),
                     logger: logger
                 )
                 let watcher = ActiveKeysWatcher(

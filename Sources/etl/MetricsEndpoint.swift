@@ -92,7 +92,8 @@ final class MetricsEndpoint: @unchecked Sendable {
         case ("GET", "/metrics"):
             (status, type, body) = ("200 OK", "text/plain; version=0.0.4", registry.emitToBuffer())
         case ("GET", "/healthz"):
-            (status, type, body) = ("200 OK", "text/plain", Array("ok\n".utf8))
+            let live = health.isLive
+            (status, type, body) = (live ? "200 OK" : "503 Service Unavailable", "text/plain", Array("\(live ? "ok" : "stalled") \(health.liveness)\n".utf8))
         case ("GET", "/readyz"):
             let ready = health.isReady
             (status, type, body) = (ready ? "200 OK" : "503 Service Unavailable", "text/plain", Array("\(ready ? "ready" : "not ready") \(health.summary)\n".utf8))

@@ -11,22 +11,25 @@ import TestSupport
 
 /// A loopback TCP proxy (`scripts/tcp-proxy.py`) in front of a service: `cut()` makes the
 /// service unreachable for whoever connects through it, `restore()` brings it back on the
-/// same port.
+/// same port, `freeze()` silences the connections open now without closing them.
 final class TCPProxy: @unchecked Sendable {
     // @unchecked: used from one test task at a time.
     let port: Int
     let target: Int
+    let script: String
     private var process: Process?
 
-    init(target: Int) throws {
+    /// `script`: the proxy under scripts/ (`sqs-fault-proxy.py` fails a delete entry once).
+    init(target: Int, script: String = "tcp-proxy.py") throws {
         self.port = try freePort()
         self.target = target
+        self.script = script
     }
 
     func restore() throws {
         guard process == nil else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/tcp-proxy.py")
+            .deletingLastPathComponent().appendingPathComponent("scripts/\(self.script)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "\(port)", "\(target)"]
@@ -42,6 +45,13 @@ final class TCPProxy: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
+    }
+
+    /// Freezes every connection open now: kept open, nothing forwarded any more (a half-open
+    /// connection); new connections are forwarded as before.
+    func freeze() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGUSR1)
     }
 
     deinit { cut() }

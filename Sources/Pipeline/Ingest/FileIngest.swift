@@ -5,6 +5,7 @@ import Glibc
 import Foundation
 public import Logging
 import PIICrypto
+import Postgres
 
 /// `etl ingest FILE|-`: the same pipeline from JSONL, for backfills. Each non-blank line is
 /// one message; its idempotency key is derived from the line's number and content, so
@@ -17,11 +18,14 @@ public struct FileIngest: Sendable {
     public let loader: ActiveKeysLoader
     public let batchSize: Int
     public let logger: Logger
+    /// How long a batch the database refuses (not as data) is retried before giving up.
+    public let retryBudget: Duration
 
-    public init(writer: BatchWriter, loader: ActiveKeysLoader, batchSize: Int, logger: Logger) {
+    public init(writer: BatchWriter, loader: ActiveKeysLoader, batchSize: Int, retryBudget: Duration = .seconds(60), logger: Logger) {
         self.writer = writer
         self.loader = loader
         self.batchSize = batchSize
+        self.retryBudget = retryBudget
         self.logger = logger
     }
 
@@ -61,19 +65,42 @@ public struct FileIngest: Sendable {
             } catch {
                 failure = error
             }
-            // Rejected as a whole: again message by message, quarantining what fails. After a
-            // token-key rotation: first reload the keys (tokens of the old key are never
-            // committed once the rotation is).
+            // Rejected as a whole: again, message by message when the database rejected data
+            // (quarantining what fails). After a token-key rotation: first reload the keys
+            // (tokens of the old key are never committed once the rotation is). Any other
+            // refusal is retried with backoff on a new connection until the retry budget is
+            // spent, then thrown: nothing is quarantined for it.
+            var backoff = Backoff()
+            var refusedSince: ContinuousClock.Instant?
             while outcome == nil {
                 if (failure as? PipelineError)?.code == .keysChanged {
                     keys = try await loader.loadActive(using: writer)
                     logger.notice("active token key changed; continuing with the new key", metadata: [
                         "token_key_version": "\(keys.tokenKeyVersion)",
                     ])
+                } else if let refusal = failure as? PostgresError, refusal.failureClass != .data {
+                    let since = refusedSince ?? ContinuousClock.now
+                    refusedSince = since
+                    let errorClass = PipelineMetrics.recordDatabaseError(refusal) ?? "other"
+                    await writer.reset()
+                    guard ContinuousClock.now - since < retryBudget else {
+                        throw PipelineError(
+                            .databaseRefused,
+                            "the database refused a batch for \((ContinuousClock.now - since).components.seconds) s (\(refusal)); nothing was quarantined for it, \(summary.received) lines were ingested before it: re-run to continue"
+                        )
+                    }
+                    let delay = backoff.next()
+                    logger.warning("database write failed; retrying", metadata: [
+                        "error": "\(refusal)", "error_class": "\(errorClass)", "messages": "\(messages.count)",
+                        "retry_in_ms": "\(delay.milliseconds)",
+                    ])
+                    try await Task.sleep(for: min(delay, max(.milliseconds(1), retryBudget - (ContinuousClock.now - since))))
                 }
                 do {
                     outcome = try await writer.writeIsolatingPoison(messages, keys: keys)
                 } catch let error as PipelineError where error.code == .keysChanged {
+                    failure = error
+                } catch let error as PostgresError where error.failureClass != .data {
                     failure = error
                 }
             }
@@ -87,10 +114,16 @@ public struct FileIngest: Sendable {
         func submit() async throws {
             let messages = batch
             batch.removeAll(keepingCapacity: true)
-            let prepared = try await writer.prepare(messages, keys: keys)
+            // A refused prepare (it may create a DEK) is retried like a refused commit.
+            let prepared: Result<PreparedBatch, any Error>
+            do {
+                prepared = .success(try await writer.prepare(messages, keys: keys))
+            } catch let error as PostgresError where error.failureClass != .data {
+                prepared = .failure(error)
+            }
             try await finishInFlight()
             let writer = self.writer
-            inFlight = (messages, Task { try await writer.commit(prepared) })
+            inFlight = (messages, Task { try await writer.commit(try prepared.get()) })
         }
         while let (number, bytes) = try reader.next() {
             batch.append(IncomingMessage(messageID: Self.messageID(line: number, bytes: bytes), body: Array(bytes)))

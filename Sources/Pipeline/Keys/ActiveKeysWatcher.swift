@@ -30,7 +30,7 @@ public final class ActiveKeysWatcher: Sendable {
         let loader = self.loader
         do {
             let connection = try await writer.connection()
-            let versions = try await connection.withSession { session in try loader.readVersions(session) }
+            let versions = try await connection.withSession(deadline: writer.pollDeadline) { session in try loader.readVersions(session) }
             if current.withLock({ $0?.versions }) == versions { return }
             let keys = try loader.load(versions)
             current.withLock { $0 = (versions, keys) }
@@ -39,8 +39,9 @@ public final class ActiveKeysWatcher: Sendable {
                 "token_key_version": "\(versions.tokenKeyVersion)", "vault_key_version": "\(versions.vaultKeyVersion)",
             ])
         } catch {
-            // An unreachable database does not make loaded keys wrong: keep them through it.
-            if (error as? PostgresError)?.isConnectionError != true {
+            // A database that is unreachable or refuses the poll (lock timeout, read-only
+            // node, …) does not make loaded keys wrong: keep them through it.
+            if !(error is PostgresError) {
                 current.withLock { $0 = nil }
                 health.setKeys(false)
             }

@@ -21,6 +21,11 @@ public final class BatchWriter: Sendable {
     }
 
     private let url: String?
+    /// Client-side deadline of each round trip on the writer's connection (a batch's whole
+    /// transaction is one).
+    public let deadline: Duration
+    /// Client-side deadline of a key poll on the writer's connection.
+    public let pollDeadline: Duration
     private let dekMaxEncryptions: Int
     private let logger: Logger
     private let state = Mutex(State())
@@ -30,8 +35,15 @@ public final class BatchWriter: Sendable {
     ///   - url: libpq URL (nil: `PG*` variables).
     ///   - dekMaxEncryptions: encryptions after which the DEK is replaced (SPEC §4).
     ///   - fallbackDate: `create_date` for messages without a SentTimestamp (file ingest).
-    public init(url: String?, dekMaxEncryptions: Int, fallbackDate: String, logger: Logger) {
+    ///   - deadline: client-side deadline of a batch transaction (and every other call).
+    ///   - pollDeadline: client-side deadline of a key poll.
+    public init(
+        url: String?, dekMaxEncryptions: Int, fallbackDate: String,
+        deadline: Duration = .seconds(30), pollDeadline: Duration = .seconds(10), logger: Logger
+    ) {
         self.url = url
+        self.deadline = deadline
+        self.pollDeadline = pollDeadline
         self.dekMaxEncryptions = dekMaxEncryptions
         self.logger = logger
         self.transformer = BatchTransformer(fallbackDate: fallbackDate)
@@ -40,9 +52,14 @@ public final class BatchWriter: Sendable {
     /// Opens the connection if needed: connect, `SET ROLE etl_ingest`, staging tables.
     public func connection() async throws -> PostgresConnection {
         if let existing = state.withLock({ $0.connection }), !existing.isBroken { return existing }
-        let connection = try await PostgresConnection.connect(url: url, applicationName: "fetchde-etl", logger: logger)
+        let connection = try await PostgresConnection.connect(
+            url: url, applicationName: "fetchde-etl", deadline: deadline, logger: logger)
+        let idleLimit = deadline.components.seconds * 1000
         try await connection.withSession { session in
             try DatabaseRole.etlIngest.assume(in: session)
+            // A transaction this process abandoned (its connection frozen past the deadline)
+            // must not keep its locks: the server ends such a session after the same time.
+            try session.executeScript("SET idle_in_transaction_session_timeout = \(idleLimit)")
             try session.executeScript(StagingSQL.createTables)
         }
         state.withLock { $0.connection = connection }
@@ -93,23 +110,29 @@ public final class BatchWriter: Sendable {
         }
     }
 
-    /// Writes the batch; if the database rejects it for a reason other than being unreachable,
-    /// writes each message alone and quarantines the ones it still rejects, so one poison
-    /// message never fails the rest of its batch.
+    /// Writes the batch; if the database rejects it as data (SQLSTATE classes 22 and 23, see
+    /// ``PostgresFailureClass``), writes each message alone and quarantines the ones it still
+    /// rejects, so one poison message never fails the rest of its batch. Every other failure
+    /// (unreachable, permission, read-only, lock or statement timeout, deadlock, …) is thrown:
+    /// the content is not at fault, so nothing is quarantined and the caller retries.
     public func writeIsolatingPoison(_ messages: [IncomingMessage], keys: ActiveKeys) async throws -> BatchOutcome {
         do {
             return try await write(messages, keys: keys)
-        } catch let error as PostgresError where !error.isConnectionError && messages.count > 1 {
-            logger.warning("batch rejected; writing its messages one by one", metadata: ["error": "\(error)"])
+        } catch let error as PostgresError where error.failureClass == .data && messages.count > 1 {
+            logger.warning("batch rejected as data; writing its messages one by one", metadata: [
+                "error": "\(error)", "error_class": "\(error.errorClassLabel)",
+            ])
             var total = BatchOutcome()
             for message in messages {
                 total.add(try await writeIsolatingPoison([message], keys: keys))
             }
             return total
-        } catch let error as PostgresError where !error.isConnectionError {
+        } catch let error as PostgresError where error.failureClass == .data {
             var poison = messages[0]
-            poison.quarantineReason = "rejected by the database (SQLSTATE \(error.sqlState ?? "unknown"))"
-            logger.warning("message quarantined after database rejection", metadata: ["message_id": "\(poison.messageID)"])
+            poison.quarantineReason = "rejected by the database (SQLSTATE \(error.sqlState ?? "none"), \(error.code))"
+            logger.warning("message quarantined after database rejection", metadata: [
+                "message_id": "\(poison.messageID)", "error_class": "\(error.errorClassLabel)",
+            ])
             return try await write([poison], keys: keys)
         }
     }

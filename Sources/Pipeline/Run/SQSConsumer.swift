@@ -21,6 +21,8 @@ public final class SQSConsumer: Service, Sendable {
     private let activeReceivers = Atomic<Int>(0)
     private let idleLoops: Mutex<[Bool]>
     private let totals = Mutex(RunSummary())
+    /// Why `--drain` must stop: the keys cannot be used (thrown by ``run()``).
+    private let fatal = Mutex<(any Error & Sendable)?>(nil)
 
     public init(
         configuration: ConsumerConfiguration,
@@ -58,9 +60,11 @@ public final class SQSConsumer: Service, Sendable {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            self.health.setStopping()
             self.logger.notice("shutdown requested: finishing messages in flight")
             self.requestStop()
         }
+        if let failure = fatal.withLock({ $0 }) { throw failure }
         let done = summary
         logger.notice("consumer stopped", metadata: [
             "received": "\(done.received)", "inserted": "\(done.outcome.inserted)",
@@ -132,6 +136,7 @@ public final class SQSConsumer: Service, Sendable {
                 let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
                 let flush = isStopping || idle
                 guard let batch = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush) else {
+                    if buffer.heldCount == 0 { health.idle() }
                     // Stop once no receive can still bring messages and all held ones are done.
                     if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { break }
                     if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
@@ -183,6 +188,8 @@ public final class SQSConsumer: Service, Sendable {
         let start = ContinuousClock.now
         var backoff = Backoff()
         var attemptsWhileStopping = 0
+        health.workPending()
+        defer { health.progressed() }
         while true {
             guard let keys = watcher.keys else {
                 // Not ready: hold the messages (their visibility is extended) until keys load;
@@ -229,8 +236,14 @@ public final class SQSConsumer: Service, Sendable {
                         return nil
                     }
                 }
+                // Not the messages' fault (data errors were quarantined by the writer):
+                // nothing is quarantined or deleted; the batch is retried on a new connection.
+                let errorClass = PipelineMetrics.recordDatabaseError(error) ?? "other"
                 let delay = backoff.next()
-                logger.warning("database write failed; retrying", metadata: ["error": "\(error)", "messages": "\(messages.count)"])
+                logger.warning("database write failed; retrying", metadata: [
+                    "error": "\(error)", "error_class": "\(errorClass)", "messages": "\(messages.count)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                ])
                 try? await Task.sleep(for: delay)
             }
         }
@@ -244,16 +257,36 @@ public final class SQSConsumer: Service, Sendable {
         await withTaskGroup(of: (deleted: Int, failed: Int).self) { group in
             for chunk in chunks {
                 group.addTask {
-                    let entries = chunk.enumerated().map { SQSReceiptEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle) }
+                    var entries = chunk.enumerated().map { SQSReceiptEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle) }
                     do {
-                        let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
-                        for failure in result.failed {
-                            let id = BatchEntryIDs.message(forID: failure.id, in: chunk)?.messageID ?? "unknown"
-                            self.logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
-                                "message_id": "\(id)", "aws_code": "\(failure.code)",
-                            ])
+                        // Entries that failed on SQS's side (SenderFault=false, throttling) are
+                        // retried a few times with backoff: a redelivery would hold the message
+                        // a whole visibility timeout and process it twice.
+                        var deleted = 0
+                        var backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
+                        for attempt in 1...Self.deleteAttempts {
+                            let result = try await self.sqs.deleteMessageBatch(queueURL: self.configuration.queueURL, entries: entries)
+                            deleted += result.successful.count
+                            let retryable = result.failed.filter(Self.isRetryable)
+                            if !retryable.isEmpty && attempt < Self.deleteAttempts {
+                                PipelineMetrics.deleteRetries.increment(by: retryable.count)
+                                let ids = Set(retryable.map(\.id))
+                                entries = entries.filter { ids.contains($0.id) }
+                                self.logger.info("delete failed on SQS's side; retrying", metadata: [
+                                    "messages": "\(retryable.count)", "aws_code": "\(retryable[0].code)", "attempt": "\(attempt)",
+                                ])
+                                for failure in result.failed where !Self.isRetryable(failure) {
+                                    self.logDeleteFailure(failure, chunk: chunk)
+                                }
+                                try await Task.sleep(for: backoff.next())
+                                continue
+                            }
+                            for failure in result.failed {
+                                self.logDeleteFailure(failure, chunk: chunk)
+                            }
+                            return (deleted, chunk.count - deleted)
                         }
-                        return (result.successful.count, result.failed.count)
+                        return (deleted, chunk.count - deleted)
                     } catch {
                         self.logger.warning("delete batch failed; its messages will be redelivered and deduplicated", metadata: [
                             "messages": "\(chunk.count)", "error": "\(error)",
@@ -273,6 +306,21 @@ public final class SQSConsumer: Service, Sendable {
         }
         buffer.finish(messages.map(\.receiptHandle))
         logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
+    }
+
+    /// Attempts of DeleteMessageBatch per chunk, the first included.
+    static let deleteAttempts = 4
+
+    /// Whether a failed delete entry may succeed if sent again: a fault on SQS's side or throttling.
+    static func isRetryable(_ failure: SQSBatchFailure) -> Bool {
+        !failure.senderFault || ["ThrottlingException", "RequestThrottled", "Throttling", "ServiceUnavailable"].contains(failure.code)
+    }
+
+    private func logDeleteFailure(_ failure: SQSBatchFailure, chunk: [SQSMessage]) {
+        let id = BatchEntryIDs.message(forID: failure.id, in: chunk)?.messageID ?? "unknown"
+        logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
+            "message_id": "\(id)", "aws_code": "\(failure.code)",
+        ])
     }
 
     /// The pipeline's view of a received message.
@@ -312,6 +360,7 @@ public final class SQSConsumer: Service, Sendable {
 
     private func watchKeys() async {
         var lastError: String?
+        var lastLogged = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 try await watcher.refresh()
@@ -320,11 +369,22 @@ public final class SQSConsumer: Service, Sendable {
                 lastError = nil
             } catch {
                 let text = "\(error)"
-                if (error as? PostgresError)?.isConnectionError == true {
+                PipelineMetrics.recordDatabaseError(error)
+                if (error as? PostgresError)?.failureClass == .connection {
                     health.setDatabase(false)
                     await writer.reset()
                 }
-                if text != lastError { logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"]) }
+                if configuration.drain && !(error is PostgresError), let failure = error as? any Error & Sendable {
+                    // A one-shot run cannot wait for an operator: it exits (77 for key files).
+                    fatal.withLock { $0 = failure }
+                    requestStop()
+                    return
+                }
+                // Not ready meanwhile; said again every 30 s so it is not missed.
+                if text != lastError || ContinuousClock.now - lastLogged > .seconds(30) {
+                    logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"])
+                    lastLogged = ContinuousClock.now
+                }
                 lastError = text
             }
             try? await Task.sleep(for: watcher.keys == nil ? .seconds(1) : configuration.activePoll)
