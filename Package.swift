@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Vault", dependencies: [
-            "PIICrypto", "Postgres", "Schema", "Settings", "VaultFormat",
+            "PIICrypto", "Postgres", "Schema", "Settings", "VaultFormat", "Pipeline",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CommandSupport", dependencies: [

@@ -158,8 +158,15 @@ public final class BatchWriter: Sendable {
         return fresh
     }
 
-    /// The batch transaction's statements (inside BEGIN … COMMIT).
-    static func commit(_ batch: PreparedBatch, session: PostgresSession) throws -> BatchOutcome {
+    /// Makes `session` ready for ``commit(_:session:)``: its staging tables. For loaders that
+    /// own their session (`vault quarantine replay`); the writer does it for its own.
+    public static func prepare(session: PostgresSession) throws {
+        try session.executeScript(StagingSQL.createTables)
+    }
+
+    /// The batch transaction's statements (inside BEGIN … COMMIT), on a session prepared by
+    /// ``prepare(session:)`` that may insert into the pipeline's tables.
+    public static func commit(_ batch: PreparedBatch, session: PostgresSession) throws -> BatchOutcome {
         // Reading vault_active holds its ACCESS SHARE lock to COMMIT, and `vault rotate
         // --tokens` changes it under ACCESS EXCLUSIVE: a rotation waits for batches already
         // past this point, and every batch after it sees the new version here. So no row
@@ -190,7 +197,7 @@ public final class BatchWriter: Sendable {
             try session.copyIn(StagingSQL.copyQuarantine) { writer in
                 for row in batch.quarantined { try writer.appendRow(row) }
             }
-            outcome.quarantined = try session.execute(StagingSQL.insertQuarantine).affectedRows
+            outcome.quarantined = Int(try session.execute(StagingSQL.insertQuarantine).rows.first?[0].int ?? 0)
         }
         return outcome
     }

@@ -1,7 +1,7 @@
 /// `YYYY-MM-DD` (UTC) of a Unix time, without Foundation: this runs once per message.
-enum CivilDate {
+public enum CivilDate {
     /// The UTC calendar date of `milliseconds` since the epoch (Howard Hinnant's algorithm).
-    static func utcDate(milliseconds: Int64) -> String {
+    public static func utcDate(milliseconds: Int64) -> String {
         let days = Int64((Double(milliseconds) / 86_400_000).rounded(.down))
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

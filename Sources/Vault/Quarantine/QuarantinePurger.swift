@@ -1,0 +1,32 @@
+import Postgres
+
+/// `vault quarantine purge` (SPEC §5): deletes quarantined messages older than a retention
+/// period; their bodies cannot be recovered afterwards. Audited (count and age, never a body)
+/// in the same transaction.
+public struct QuarantinePurger: Sendable {
+    public var environment: VaultEnvironment
+
+    public init(environment: VaultEnvironment) { self.environment = environment }
+
+    /// Deletes what was quarantined more than `olderThanSeconds` ago; returns how many.
+    public func purge(olderThanSeconds: Int64, reason rawReason: String?) async throws -> Int {
+        let detail = "older than \(olderThanSeconds) s"
+        let reason = rawReason?.trimmingSpaces() ?? ""
+        guard !reason.isEmpty else {
+            await VaultDenials.recordBestEffort(environment, action: "quarantine-purge", detail: "missing reason; \(detail)")
+            throw VaultError.reasonRequired
+        }
+        return try await VaultDatabase.withSession(environment) { session in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "quarantine-purge", reason: reason, detail: detail)
+            return try session.transaction {
+                let purged = try session.execute(
+                    "DELETE FROM public.etl_quarantine WHERE quarantined_at < now() - make_interval(secs => $1::double precision)",
+                    [.int(olderThanSeconds)]
+                ).affectedRows
+                try AuditLog.append(session, action: "quarantine-purge", outcome: "purged", reason: reason, detail: "\(purged) messages \(detail)")
+                return purged
+            }
+        }
+    }
+}

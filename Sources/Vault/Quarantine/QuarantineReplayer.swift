@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+import Pipeline
+import Postgres
+
+/// What `vault quarantine replay` did.
+public struct QuarantineReplayResult: Sendable, Equatable {
+    /// Quarantined messages the run looked at.
+    public var selected = 0
+    /// Loaded into `user_logins` now (and gone from the quarantine).
+    public var loaded = 0
+    /// Already in `user_logins` (an `etl` stored the same message id): gone from the
+    /// quarantine, nothing written twice.
+    public var alreadyStored = 0
+    /// Still invalid (the pipeline's validation, or the database rejecting them as data): they
+    /// stay, with their new reason.
+    public var stillInvalid = 0
+    /// Bodies that failed authentication: they stay as they are.
+    public var failed = 0
+    /// One line each: unknown ids, failed bodies (never a body).
+    public var problems: [String] = []
+}
+
+/// `vault quarantine replay` (SPEC §5): runs quarantined bodies through the pipeline's own
+/// validation, tokenization and loader (`BatchTransformer`, `BatchWriter.commit`: the active
+/// token key, originals sealed under a data key sealed to the active vault key, `create_date`
+/// from the original SentTimestamp, the original message id as the idempotency key, forgotten
+/// values never stored again, a token-key rotation followed). One transaction: a body that
+/// loads leaves the quarantine with its row, one still invalid keeps its place with its new
+/// reason, and the audit row (counts, never a body) commits with them — a killed run changed
+/// nothing, a second run finds nothing more to do.
+public struct QuarantineReplayer: Sendable {
+    public var environment: VaultEnvironment
+    /// Messages per step (a progress update and one loader call each).
+    public var batchSize: Int
+
+    public init(environment: VaultEnvironment, batchSize: Int = 5000) {
+        self.environment = environment
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Replays `ids` (every quarantined message when nil). `progress(done, total)` after each step.
+    public func replay(
+        ids: [Int64]?, reason rawReason: String?, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws -> QuarantineReplayResult {
+        let detail = ids.map { $0.map(String.init).joined(separator: ",") } ?? "all"
+        let reason = rawReason?.trimmingSpaces() ?? ""
+        guard !reason.isEmpty else {
+            await VaultDenials.recordBestEffort(environment, action: "quarantine-replay", detail: "missing reason; \(detail)")
+            throw VaultError.reasonRequired
+        }
+        let environment = self.environment
+        let batchSize = self.batchSize
+        let result = try await VaultDatabase.withSession(environment) { session in
+            try VaultDatabase.requireSchema(session)
+            try VaultDatabase.assumeVaultAdmin(session, action: "quarantine-replay", reason: reason, detail: detail)
+            do {
+                let keyring = try VaultKeyring.load(session, environment: environment)
+                let loader = ActiveKeysLoader(keys: environment.keys)
+                let keys = try loader.load(try loader.readVersions(session))
+                try BatchWriter.prepare(session: session)
+                return try session.transaction {
+                    var result = QuarantineReplayResult()
+                    let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
+                    result.selected = opened.count
+                    if let ids {
+                        for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
+                            result.problems.append("no quarantined message \(id)")
+                        }
+                    }
+                    let dataKey = try DataKey.create(in: session, keys: keys)
+                    let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                    let transformer = BatchTransformer(fallbackDate: CivilDate.utcDate(milliseconds: now))
+                    var done = 0
+                    for start in stride(from: 0, to: opened.count, by: batchSize) {
+                        let step = Array(opened[start..<min(start + batchSize, opened.count)])
+                        try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, into: &result)
+                        done += step.count
+                        progress?(done, opened.count)
+                    }
+                    try AuditLog.append(
+                        session, action: "quarantine-replay", outcome: "replayed", reason: reason,
+                        detail: "loaded \(result.loaded), already stored \(result.alreadyStored), still invalid \(result.stillInvalid), failed \(result.failed) of \(result.selected); ids \(detail)"
+                    )
+                    return result
+                }
+            } catch where VaultDatabase.isDenial(error) {
+                AuditLog.recordDenial(session, action: "quarantine-replay", reason: reason, detail: "\(VaultDenials.cause(error)); \(detail)")
+                throw error
+            }
+        }
+        environment.logger.debug("quarantine replay committed", metadata: [
+            "selected": "\(result.selected)", "loaded": "\(result.loaded)", "still_invalid": "\(result.stillInvalid)",
+        ])
+        return result
+    }
+
+    /// Loads one step: as a batch when the database takes it, else message by message (each
+    /// under its own savepoint), so one body the database still rejects keeps only itself back.
+    static func load(
+        _ step: [OpenedQuarantine], session: PostgresSession, transformer: BatchTransformer,
+        keys: ActiveKeys, dataKey: DataKey, into result: inout QuarantineReplayResult
+    ) throws {
+        var messages: [IncomingMessage] = []
+        var ids: [String: Int64] = [:]
+        for entry in step {
+            guard let body = entry.body else {
+                result.failed += 1
+                result.problems.append("integrity error: the body of quarantined message \(entry.id) failed authentication; left as it is")
+                continue
+            }
+            ids[entry.messageID] = entry.id
+            messages.append(IncomingMessage(
+                messageID: entry.messageID, body: body,
+                sentTimestampMilliseconds: entry.sentTimestampMilliseconds, receiveCount: entry.receiveCount
+            ))
+        }
+        do {
+            try session.execute("SAVEPOINT fetchde_replay_step")
+            try write(messages, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            try session.execute("RELEASE SAVEPOINT fetchde_replay_step")
+        } catch let error as PostgresError where error.failureClass == .data && messages.count > 1 {
+            try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_step")
+            for message in messages {
+                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            }
+        }
+    }
+
+    private static func load(
+        _ message: IncomingMessage, session: PostgresSession, transformer: BatchTransformer,
+        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+    ) throws {
+        try session.execute("SAVEPOINT fetchde_replay_one")
+        do {
+            try write([message], session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            try session.execute("RELEASE SAVEPOINT fetchde_replay_one")
+        } catch let error as PostgresError where error.failureClass == .data {
+            try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_one")
+            // The same reason the pipeline records for a message the database rejects.
+            let reason = "rejected by the database (SQLSTATE \(error.sqlState ?? "none"), \(error.code))"
+            try keep([(ids[message.messageID] ?? 0, reason)], session: session)
+            result.stillInvalid += 1
+        }
+    }
+
+    /// Transforms and writes `messages`: the valid ones load and leave the quarantine, the
+    /// invalid ones stay with the reason validation gives now.
+    private static func write(
+        _ messages: [IncomingMessage], session: PostgresSession, transformer: BatchTransformer,
+        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+    ) throws {
+        var batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { _ in false }
+        // A quarantined row is (message_id, reason, …) as the pipeline writes it.
+        let invalid = batch.quarantined.map { row -> (Int64, String) in
+            guard case .text(let messageID) = row[0], case .text(let reason) = row[1] else { return (0, "invalid") }
+            return (ids[messageID] ?? 0, reason)
+        }
+        batch.quarantined = []
+        let outcome = try BatchWriter.commit(batch, session: session)
+        let loaded = batch.loginMessageIDs.compactMap { ids[$0] }
+        if !loaded.isEmpty {
+            try session.execute(
+                "DELETE FROM public.etl_quarantine WHERE quarantine_id = ANY($1::bigint[])", [.text(VaultSQL.intArray(loaded))]
+            )
+        }
+        try keep(invalid, session: session)
+        result.loaded += outcome.inserted
+        result.alreadyStored += outcome.duplicates
+        result.stillInvalid += invalid.count
+    }
+
+    /// Leaves `rows` (id, reason) in the quarantine with their new reasons.
+    private static func keep(_ rows: [(Int64, String)], session: PostgresSession) throws {
+        for (id, reason) in rows {
+            try session.execute(
+                "UPDATE public.etl_quarantine SET reason = left($2, 256) WHERE quarantine_id = $1 AND reason IS DISTINCT FROM left($2, 256)",
+                [.int(id), .text(reason)]
+            )
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Pipeline
+import Postgres
+import Testing
+import TestSupport
+
+/// `vault quarantine list|show|replay|purge` (SPEC §5) against real PostgreSQL, with the real
+/// `etl` quarantining messages and loading the same message ids meanwhile.
+@Suite("quarantine triage loop (real PostgreSQL + SQS endpoint)", .serialized,
+       .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
+struct QuarantineTests {
+    typealias Rotation = TokenRotationTests
+
+    /// A login body; `device_type` "blocked" is what the DBA's constraint rejects.
+    static func body(_ n: Int, deviceType: String = "android") -> String {
+        #"{"user_id": "user-\#(n)", "app_version": "2.3.\#(n % 10)", "device_type": "\#(deviceType)", "ip": "198.51.100.\#(n % 250)", "locale": "RU", "device_id": "dev-\#(n)"}"#
+    }
+
+    /// A JSONL file: `valid` logins, `blocked` logins the constraint rejects, and `broken`
+    /// lines that are not messages at all.
+    static func file(valid: Int, blocked: Int, broken: Int) throws -> String {
+        var lines: [String] = []
+        for n in 0..<valid { lines.append(body(n)) }
+        for n in 0..<blocked { lines.append(body(1000 + n, deviceType: "blocked")) }
+        for n in 0..<broken { lines.append(#"{"user_id": "broken-\#(n)", "ip": 42}"#) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("logins") + ".jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func ingest(_ path: String, _ fixture: PipelineFixture) async throws -> Int32 {
+        let etl = try ETLProcess(["ingest", path], environment: Rotation.environment(fixture))
+        let status = try await etl.wait(timeout: .seconds(120))
+        if status != 0 { Issue.record("etl ingest: \(status) \(etl.stderr.suffix(600))") }
+        return status
+    }
+
+    /// A fixture whose quarantine holds `blocked` logins the database rejected as data (a
+    /// CHECK a DBA added) and `broken` invalid lines; the constraint is dropped again after.
+    static func quarantined(_ name: String, blocked: Int, broken: Int) async throws -> (PipelineFixture, String) {
+        let fixture = try await PipelineFixture.make(name)
+        try await fixture.database.query("ALTER TABLE user_logins ADD CONSTRAINT no_blocked CHECK (device_type IS DISTINCT FROM 'blocked')")
+        let path = try file(valid: 20, blocked: blocked, broken: broken)
+        #expect(try await ingest(path, fixture) == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == Int64(blocked + broken))
+        try await fixture.database.query("ALTER TABLE user_logins DROP CONSTRAINT no_blocked")
+        return (fixture, path)
+    }
+
+    @Test("list never shows a body; show needs a reason (77, audited) and prints the exact body, audited without it")
+    func listAndShow() async throws {
+        let (fixture, _) = try await Self.quarantined("quarantine_show", blocked: 2, broken: 1)
+        let list = try await Rotation.vault(["quarantine", "list"], fixture)
+        #expect(list.status == 0, "\(list)")
+        #expect(!list.stdout.contains("dev-1000") && !list.stdout.contains("user-1000") && !list.stdout.contains("broken-0"))
+        #expect(list.stdout.contains("# counts by reason"))
+        #expect(list.stdout.contains("rejected by the database (SQLSTATE 23514"))
+        let json = try await Rotation.vault(["quarantine", "list", "--json", "--reason-matches", "SQLSTATE 23514"], fixture)
+        let listing = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let messages = listing?["messages"] as? [[String: Any]] ?? []
+        #expect(messages.count == 2)
+        let id = try #require(messages.first?["id"] as? Int)
+
+        let refused = try await Rotation.vault(["quarantine", "show", String(id)], fixture)
+        #expect(refused.status == 77 && refused.stdout.isEmpty, "\(refused)")
+        let shown = try await Rotation.vault(["quarantine", "show", String(id), "--reason", "fix the producer", "--json"], fixture)
+        #expect(shown.status == 0, "\(shown)")
+        let bodies = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(bodies.first?["body"] as? String == Self.body(1000, deviceType: "blocked"))
+        let audit = try await fixture.database.query("SELECT action, outcome, reason, detail FROM vault_audit ORDER BY seq").rows
+        #expect(audit.contains { $0[0].string == "quarantine-show" && $0[1].string == "denied" })
+        let granted = audit.filter { $0[0].string == "quarantine-show" && $0[1].string == "granted" }
+        #expect(granted.count == 1 && granted[0][3].string == String(id))
+        #expect(!audit.contains { ($0[3].string ?? "").contains("dev-1000") })
+    }
+
+    @Test("replay after the cause is fixed loads each rejected message once, keeps the invalid ones, and a rerun changes nothing")
+    func replay() async throws {
+        let (fixture, _) = try await Self.quarantined("quarantine_replay", blocked: 5, broken: 3)
+        let before = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
+        let run = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "constraint dropped"], fixture)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("5 loaded") && run.stdout.contains("3 still invalid"), "\(run.stdout)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 5)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE device_type = 'blocked'") == 5)
+        #expect(try await fixture.database.scalar("SELECT count(DISTINCT message_id) FROM user_logins") == before + 5)
+        // The replayed rows are the pipeline's: tokens of the active key, originals in the vault.
+        let token = try await fixture.database.query("SELECT masked_device_id FROM user_logins WHERE user_id = 'user-1003'").rows[0][0].string ?? ""
+        let reveal = try await Rotation.vault(["reveal", token, "--reason", "replay check"], fixture)
+        #expect(reveal.stdout.contains("dev-1003"), "\(reveal)")
+        let left = try await fixture.database.query("SELECT reason FROM etl_quarantine").rows.compactMap { $0[0].string }
+        #expect(left.count == 3 && left.allSatisfy { !$0.contains("SQLSTATE") }, "\(left)")
+
+        let again = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "again"], fixture)
+        #expect(again.status == 0 && again.stdout.contains("0 loaded"), "\(again)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 5)
+        let audit = try await fixture.database.query(
+            "SELECT detail FROM vault_audit WHERE action = 'quarantine-replay' ORDER BY seq"
+        ).rows.compactMap { $0[0].string }
+        #expect(audit.count == 2 && audit[0].hasPrefix("loaded 5,"), "\(audit)")
+        #expect(!audit.joined().contains("dev-"))
+        // An unknown id: 65, nothing else happens.
+        let unknown = try await Rotation.vault(["quarantine", "replay", "999999", "--reason", "r"], fixture)
+        #expect(unknown.status == 65 && unknown.stderr.contains("no quarantined message 999999"), "\(unknown)")
+    }
+
+    @Test("replay while etl loads the same message ids: each exactly once, the quarantine emptied of them")
+    func replayWhileIngesting() async throws {
+        let (fixture, path) = try await Self.quarantined("quarantine_race", blocked: 200, broken: 0)
+        let before = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
+        // The same file again: the same file-line message ids, now loadable.
+        let etl = try ETLProcess(["ingest", path], environment: Rotation.environment(fixture))
+        let replay = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "race"], fixture)
+        #expect(try await etl.wait(timeout: .seconds(120)) == 0)
+        #expect(replay.status == 0, "\(replay)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 200)
+        #expect(try await fixture.database.scalar(
+            "SELECT count(*) FROM (SELECT message_id FROM user_logins GROUP BY message_id HAVING count(*) > 1) d"
+        ) == 0)
+        // Whatever etl loaded first leaves the quarantine at the next replay as already stored.
+        let rest = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "sweep"], fixture)
+        #expect(rest.status == 0, "\(rest)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 200)
+    }
+
+    @Test("a message quarantined again counts as seen again; purge deletes by age, audited")
+    func seenAndPurge() async throws {
+        let (fixture, path) = try await Self.quarantined("quarantine_purge", blocked: 0, broken: 4)
+        #expect(try await Self.ingest(path, fixture) == 0)
+        #expect(try await fixture.database.scalar("SELECT min(seen_count) FROM etl_quarantine") == 2)
+        try await fixture.database.query(
+            "UPDATE etl_quarantine SET quarantined_at = now() - interval '40 days' WHERE quarantine_id IN (SELECT quarantine_id FROM etl_quarantine ORDER BY quarantine_id LIMIT 3)"
+        )
+        let refused = try await Rotation.vault(["quarantine", "purge", "--older-than", "30d"], fixture)
+        #expect(refused.status == 77, "\(refused)")
+        let bad = try await Rotation.vault(["quarantine", "purge", "--older-than", "thirty", "--reason", "r"], fixture)
+        #expect(bad.status == 64, "\(bad)")
+        let purge = try await Rotation.vault(["quarantine", "purge", "--older-than", "30d", "--reason", "retention"], fixture)
+        #expect(purge.status == 0 && purge.stdout.contains("purged 3"), "\(purge)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == 1)
+        #expect(try await fixture.database.scalar(
+            "SELECT count(*) FROM vault_audit WHERE action = 'quarantine-purge' AND outcome = 'purged' AND detail LIKE '3 messages%'"
+        ) == 1)
+    }
+}
