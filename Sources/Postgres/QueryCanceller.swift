@@ -60,10 +60,11 @@ final class QueryCanceller: @unchecked Sendable {
         }
     }
 
-    /// Cancels the job running now, if any (shutdown, task cancellation).
+    /// Cancels the job running now, if any (shutdown, task cancellation). Returns at once:
+    /// the cancel request (a network round trip) is sent from a Dispatch thread.
     func cancelRunning() {
         guard let ticket = lock.withLock({ running }) else { return }
-        fire(ticket)
+        DispatchQueue.global().async { [weak self] in self?.fire(ticket) }
     }
 
     /// Called before `PQfinish`: the socket is no longer this connection's to shut down.

@@ -27,7 +27,8 @@ struct FrozenConnectionTests {
         try await rig.waitForRows(atLeast: Int64(rig.valid), timeout: .seconds(40))
         print("recovery: PostgreSQL connection frozen -> all rows in \(seconds(since: frozen)) s")
         #expect(try await run.wait(timeout: .seconds(60)) == 0)
-        #expect(run.stderr.contains("error_class=deadline"), "etl never gave up on the frozen connection")
+        // The batch or the key poll (they share the connection) meets the deadline first.
+        #expect(run.stderr.contains("deadline exceeded"), "etl never gave up on the frozen connection")
         try await rig.expectExactlyOnce()
         #expect(try await rig.fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == 200 / 25)
     }

@@ -17,8 +17,9 @@ struct PipelineFixture {
     let sqs: SQSClient
     let queueURL: String
 
-    static func make(_ name: String) async throws -> PipelineFixture {
-        let database = try await TestDatabase.create(name)
+    /// `databaseURL`: a superuser URL of another cluster than the services' one.
+    static func make(_ name: String, databaseURL: String? = nil) async throws -> PipelineFixture {
+        let database = try await TestDatabase.create(name, baseURL: databaseURL)
         let keys = try await TestKeys.register(in: database)
         let sqs = try SQSClient(configuration: .fromEnvironment(), logger: .test)
         let queueURL = try await sqs.createQueue(name: TestServices.uniqueName(name), attributes: ["VisibilityTimeout": "30"])

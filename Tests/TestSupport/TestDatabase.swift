@@ -11,9 +11,10 @@ public struct TestDatabase: Sendable {
     public let name: String
     public let url: String
 
-    /// Creates and migrates a fresh database named after `prefix`.
-    public static func create(_ prefix: String, migrate: Bool = true) async throws -> TestDatabase {
-        let base = try TestServices.requireDatabaseURL()
+    /// Creates and migrates a fresh database named after `prefix` on the services' cluster,
+    /// or on the cluster of `baseURL` (a superuser URL).
+    public static func create(_ prefix: String, migrate: Bool = true, baseURL: String? = nil) async throws -> TestDatabase {
+        let base = try baseURL ?? TestServices.requireDatabaseURL()
         let name = TestServices.uniqueName(prefix)
         let admin = try await PostgresConnection.connect(url: base, logger: .test)
         try await admin.withSession { try $0.executeScript("CREATE DATABASE \(name)") }
