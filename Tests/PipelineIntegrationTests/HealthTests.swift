@@ -39,12 +39,17 @@ struct HealthTests {
     func wedgedLoopFailsHealthz() async throws {
         let rig = try await FaultTests().rig("wedged", messages: 100)
         let metricsPort = try freePort()
-        let (lock, held) = try await holdLock(rig.fixture.database, seconds: 8)
+        // The lock is held until /healthz has failed (however slowly a loaded machine starts etl),
+        // then released by cancelling the holder's sleep.
+        let (lock, held) = try await holdLock(rig.fixture.database, seconds: 120)
         let run = try ETLProcess(
             ["run", "--drain", "--metrics-address", "127.0.0.1:\(metricsPort)"],
             environment: rig.environment.merging(["METRICS_STALL_SECONDS": "2"]) { $1 })
-        #expect(try await self.await("/healthz", port: metricsPort, status: 503, timeout: .seconds(7)), "/healthz never failed while wedged")
-        try await held.value
+        #expect(try await self.await("/healthz", port: metricsPort, status: 503, timeout: .seconds(60)), "/healthz never failed while wedged")
+        _ = try await rig.fixture.database.scalar(
+            "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)' AND pid <> pg_backend_pid()"
+        )
+        _ = try? await held.value
         await lock.close()
         #expect(try await self.await("/healthz", port: metricsPort, status: 200, timeout: .seconds(10)), "/healthz did not recover")
         #expect(try await run.wait() == 0)
