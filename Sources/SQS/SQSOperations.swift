@@ -1,4 +1,5 @@
 import Foundation
+import PIICrypto
 
 /// One SQS call in both wire encodings, with a decoder for each.
 struct SQSOperation<Output: Sendable>: Sendable {

@@ -1,4 +1,5 @@
 public import Foundation
+import PIICrypto
 
 /// AWS Signature Version 4 for one service and region (header signing, `AWS4-HMAC-SHA256`).
 ///
@@ -42,20 +43,20 @@ public struct SigV4Signer: Sendable {
             parts.canonicalQuery,
             sortedNames.map { "\($0):\(canonicalHeaders[$0]!)\n" }.joined(),
             signedHeaders,
-            Hex.encode(SigV4Digest.sha256(body)),
+            lowercaseHex(SigV4Digest.sha256(body)),
         ].joined(separator: "\n")
 
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = [
             "AWS4-HMAC-SHA256", amzDate, scope,
-            Hex.encode(SigV4Digest.sha256(Array(canonicalRequest.utf8))),
+            lowercaseHex(SigV4Digest.sha256(Array(canonicalRequest.utf8))),
         ].joined(separator: "\n")
 
         var key = SigV4Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), message: Array(day.utf8))
         for component in [region, service, "aws4_request"] {
             key = SigV4Digest.hmacSHA256(key: key, message: Array(component.utf8))
         }
-        let signature = Hex.encode(SigV4Digest.hmacSHA256(key: key, message: Array(stringToSign.utf8)))
+        let signature = lowercaseHex(SigV4Digest.hmacSHA256(key: key, message: Array(stringToSign.utf8)))
 
         var added = [
             "Authorization":

@@ -1,4 +1,5 @@
 import Foundation
+import PIICrypto
 import Testing
 
 @testable import SQS

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import PIICrypto
 import Testing
 
 @testable import SQS

@@ -1,16 +1,6 @@
 import Logging
 import Postgres
 
-/// How `vault retokenize` moves entries and rows to their new tokens.
-public enum RetokenizeMethod: String, Sendable, CaseIterable {
-    /// Rebuild a table when most of it moves and nothing bound to it forbids it, else in place.
-    case auto
-    /// Fill a copy with the new tokens, index it, swap it in (see ``TableRebuild``).
-    case rebuild
-    /// Update where they are, a batch per transaction.
-    case inPlace = "in-place"
-}
-
 /// A table `vault retokenize` can replace by a copy with the new tokens (migrations 6 and 8
 /// hold the SQL): `user_logins` or `pii_vault`. The copy is filled while the table stays in
 /// use, triggers log what changes meanwhile, and the copy is swapped in under a short
