@@ -56,5 +56,6 @@ enum StagingSQL {
         INSERT INTO public.etl_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
         SELECT message_id, reason, dek_id, body_ciphertext, sent_at, receive_count FROM pg_temp.etl_stage_quarantine
         ON CONFLICT (message_id) DO NOTHING
+        RETURNING reason
         """
 }
