@@ -52,7 +52,7 @@ extension ETLCommand {
                     configuration: .init(
                         services: [
                             .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup),
-                            .init(service: BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, logger: logger), successTerminationBehavior: .ignore),
+                            .init(service: BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, health: health, logger: logger), successTerminationBehavior: .ignore),
                         ],
                         gracefulShutdownSignals: [.sigterm, .sigint],
                         logger: logger

@@ -8,7 +8,9 @@ public import SQS
 /// reason (`etl_quarantine_messages{reason}`, on the writer's connection, so a growing
 /// quarantine shows whichever process wrote it) and the queue's approximate depth
 /// (`etl_queue_messages{state="visible"|"not_visible"}`). A failed refresh keeps the last
-/// values; the batch loop deals with the services being down.
+/// values; the batch loop deals with the services being down. Nothing is refreshed before the
+/// process is first ready (a process that exits at start, e.g. on a loose key file, makes no
+/// extra call and logs nothing more).
 public struct BacklogGauges: Service, CustomStringConvertible {
     public var description: String { "BacklogGauges" }
 
@@ -17,10 +19,12 @@ public struct BacklogGauges: Service, CustomStringConvertible {
     private let writer: BatchWriter
     private let sqs: SQSClient
     private let queueURL: String
+    private let health: HealthState
     private let interval: Duration
     private let logger: Logger
 
-    public init(writer: BatchWriter, sqs: SQSClient, queueURL: String, interval: Duration = .seconds(60), logger: Logger) {
+    public init(writer: BatchWriter, sqs: SQSClient, queueURL: String, health: HealthState, interval: Duration = .seconds(60), logger: Logger) {
+        self.health = health
         self.writer = writer
         self.sqs = sqs
         self.queueURL = queueURL
@@ -30,7 +34,13 @@ public struct BacklogGauges: Service, CustomStringConvertible {
 
     public func run() async {
         let interval = self.interval
+        var wasReady = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            wasReady = wasReady || health.isReady
+            guard wasReady else {
+                _ = await cancelWhenGracefulShutdown { try? await Task.sleep(for: .milliseconds(250)) }
+                continue
+            }
             await refreshQuarantine()
             await refreshQueue()
             _ = await cancelWhenGracefulShutdown { try? await Task.sleep(for: interval) }
