@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "SQS", dependencies: [
             "CCurl", "CCurlShims", "PIICrypto",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
 
         // Application libraries.
@@ -87,6 +88,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
+        .testTarget(name: "CommandSupportTests", dependencies: [
+            "CommandSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),

@@ -8,6 +8,7 @@ cd "$ROOT"
 
 # shellcheck source=lib/install-deps.sh
 . scripts/lib/install-deps.sh
+fetchde_install_promtool
 
 echo "==> packaging check (docker-compose.yml, Dockerfile)"
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml

@@ -2,7 +2,8 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// Process-wide logging set-up: text or JSON lines on stderr. Libraries only take a `Logger`.
+/// Process-wide logging set-up: logfmt or OpenTelemetry JSON lines on stderr. Libraries only
+/// take a `Logger`.
 public enum LogBootstrap {
     public enum Format: Sendable { case text, json }
 
@@ -23,16 +24,15 @@ public enum LogBootstrap {
     }
 }
 
-/// Writes one line per record to stderr: `time level label: message key=value` or a JSON object.
+/// Writes one line per record to stderr: logfmt (`time=… level=… logger=… msg="…" key=value`)
+/// or one JSON object in the OpenTelemetry log data model's terms (``LogRecordEncoder``).
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
-    let label: String
-    let format: LogBootstrap.Format
+    let encoder: LogRecordEncoder
 
     public init(label: String, format: LogBootstrap.Format) {
-        self.label = label
-        self.format = format
+        self.encoder = LogRecordEncoder(format: format, resource: .current(serviceName: label))
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -43,18 +43,7 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = Date().formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true).timeSeparator(.colon).dateSeparator(.dash).dateTimeSeparator(.standard))
-        let line: String
-        switch format {
-        case .text:
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            line = "\(time) \(event.level) \(label): \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
-        case .json:
-            var object: [String: String] = ["time": time, "level": "\(event.level)", "label": label, "message": "\(event.message)"]
-            for (key, value) in all { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = String(decoding: data, as: UTF8.self) + "\n"
-        }
+        let line = encoder.line(level: event.level, message: "\(event.message)", attributes: all, at: Date())
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -19,18 +19,21 @@ extension SQSClient {
         var attempt = 1
         while true {
             do {
-                return try await attemptOnce(operation)
+                let output = try await attemptOnce(operation)
+                SQSMetrics.recordAttempt(operation: operation.name, error: nil)
+                return output
             } catch let error as SQSError {
+                SQSMetrics.recordAttempt(operation: operation.name, error: error)
                 var metadata: Logger.Metadata = ["operation": "\(operation.name)", "attempt": "\(attempt)", "error": "\(error.code)"]
-                if let awsCode = error.awsCode { metadata["awsCode"] = "\(awsCode)" }
-                if let requestID = error.requestID { metadata["requestID"] = "\(requestID)" }
-                if let httpStatus = error.httpStatus { metadata["httpStatus"] = "\(httpStatus)" }
+                if let awsCode = error.awsCode { metadata["aws_code"] = "\(awsCode)" }
+                if let requestID = error.requestID { metadata["request_id"] = "\(requestID)" }
+                if let httpStatus = error.httpStatus { metadata["http_status"] = "\(httpStatus)" }
                 guard error.isRetryable, attempt < configuration.maxAttempts else {
                     logger.warning("SQS request failed", metadata: metadata)
                     throw error
                 }
                 let delay = RetryBackoff.delay(retry: attempt, baseDelay: configuration.retryBaseDelay, maxDelay: configuration.retryMaxDelay)
-                metadata["delayMs"] = "\(delay.milliseconds)"
+                metadata["retry_in_ms"] = "\(delay.milliseconds)"
                 logger.info("SQS request failed, retrying", metadata: metadata)
                 try await Task.sleep(for: delay)
                 attempt += 1

@@ -14,7 +14,7 @@ extension SQSClient {
             queueURL: queueURL, maxMessages: maxMessages, waitTimeSeconds: waitTimeSeconds, visibilityTimeout: visibilityTimeout))
         for message in messages where message.md5Mismatch {
             logger.warning("SQS message body does not match its MD5", metadata: [
-                "operation": "ReceiveMessage", "messageID": "\(message.messageID)",
+                "operation": "ReceiveMessage", "message_id": "\(message.messageID)",
             ])
         }
         return messages

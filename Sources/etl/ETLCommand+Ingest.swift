@@ -25,7 +25,8 @@ extension ETLCommand {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
                 let health = HealthState(stallLimit: .seconds(settings.stallSeconds))
-                let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
+                // Only when asked: a backfill beside `etl run` must not fight it for the port.
+                let endpoint = try await MetricsEndpoint.start(address: metrics.requestedAddress, health: health, logger: logger)
                 defer { endpoint?.stop() }
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {
                     throw CommandError(.usage, "cannot read \(file)")

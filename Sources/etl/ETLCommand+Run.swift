@@ -50,7 +50,10 @@ extension ETLCommand {
                 )
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        services: [
+                            .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup),
+                            .init(service: BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, health: health, logger: logger), successTerminationBehavior: .ignore),
+                        ],
                         gracefulShutdownSignals: [.sigterm, .sigint],
                         logger: logger
                     )

@@ -53,6 +53,15 @@ fetchde_install_moto() {
     fetchde_have_moto || { echo "install-deps: moto[server] installed but not importable" >&2; return 1; }
 }
 
+# promtool (Debian's `prometheus` package): the metrics and alert-rule tests run it.
+fetchde_install_promtool() {
+    command -v promtool >/dev/null 2>&1 && return 0
+    echo "install-deps: installing apt package prometheus (for promtool)" >&2
+    fetchde_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    fetchde_as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends prometheus >&2 || return 1
+}
+
 fetchde_install_deps() {
     fetchde_install_apt_deps || return 1
     fetchde_install_moto || return 1

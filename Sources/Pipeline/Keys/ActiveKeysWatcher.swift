@@ -35,6 +35,7 @@ public final class ActiveKeysWatcher: Sendable {
             let keys = try loader.load(versions)
             current.withLock { $0 = (versions, keys) }
             health.setKeys(true)
+            PipelineMetrics.recordActiveKeys(tokenKeyVersion: versions.tokenKeyVersion, vaultKeyVersion: versions.vaultKeyVersion)
             logger.notice("active keys loaded", metadata: [
                 "token_key_version": "\(versions.tokenKeyVersion)", "vault_key_version": "\(versions.vaultKeyVersion)",
             ])

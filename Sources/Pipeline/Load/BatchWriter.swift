@@ -18,6 +18,7 @@ public final class BatchWriter: Sendable {
         var dataKey: DataKey?
         var dataKeyUses = 0
         var seen = SeenValues()
+        var connectedBefore = false
     }
 
     private let url: String?
@@ -62,7 +63,12 @@ public final class BatchWriter: Sendable {
             try session.executeScript("SET idle_in_transaction_session_timeout = \(idleLimit)")
             try session.executeScript(StagingSQL.createTables)
         }
-        state.withLock { $0.connection = connection }
+        let reconnected = state.withLock { state -> Bool in
+            defer { state.connectedBefore = true }
+            state.connection = connection
+            return state.connectedBefore
+        }
+        if reconnected { PipelineMetrics.reconnects.increment() }
         return connection
     }
 
@@ -154,7 +160,7 @@ public final class BatchWriter: Sendable {
             state.dataKeyUses = uses
         }
         logger.info("data key created", metadata: ["dek_id": "\(fresh.id)", "vault_key_version": "\(fresh.vaultKeyVersion)"])
-        PipelineMetrics.deksCreated.increment()
+        PipelineMetrics.recordDataKeyCreated()
         return fresh
     }
 
@@ -197,7 +203,11 @@ public final class BatchWriter: Sendable {
             try session.copyIn(StagingSQL.copyQuarantine) { writer in
                 for row in batch.quarantined { try writer.appendRow(row) }
             }
-            outcome.quarantined = Int(try session.execute(StagingSQL.insertQuarantine).rows.first?[0].int ?? 0)
+            // Only a first quarantine counts (a redelivered one is counted as seen again).
+            for row in try session.execute(StagingSQL.insertQuarantine).rows where row[1].int == 1 {
+                outcome.quarantined += 1
+                outcome.quarantinedByReason[QuarantineReason.label(of: row[0].string ?? ""), default: 0] += 1
+            }
         }
         return outcome
     }

@@ -39,6 +39,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var duplicates = 0
     /// Invalid messages written to `etl_quarantine` (a redelivered one counts once).
     public var quarantined = 0
+    /// `quarantined` by reason label (``QuarantineReason/label(of:)``).
+    public var quarantinedByReason: [String: Int] = [:]
     /// New vault entries.
     public var vaultEntries = 0
 
@@ -49,6 +51,7 @@ public struct BatchOutcome: Sendable, Equatable {
         inserted += other.inserted
         duplicates += other.duplicates
         quarantined += other.quarantined
+        quarantinedByReason.merge(other.quarantinedByReason, uniquingKeysWith: +)
         vaultEntries += other.vaultEntries
     }
 }

@@ -53,15 +53,12 @@ enum StagingSQL {
         COPY pg_temp.etl_stage_quarantine (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count) FROM STDIN
         """
     /// A message quarantined before counts once more (`seen_count`; a message twice in one
-    /// batch, once); the result is the number of messages quarantined for the first time.
+    /// batch, once). Returns (reason, seen_count) per message: seen_count 1 is a first time.
     static let insertQuarantine = """
-        WITH written AS (
-            INSERT INTO public.etl_quarantine AS q (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
-            SELECT DISTINCT ON (message_id) message_id, reason, dek_id, body_ciphertext, sent_at, receive_count
-            FROM pg_temp.etl_stage_quarantine ORDER BY message_id
-            ON CONFLICT (message_id) DO UPDATE SET seen_count = q.seen_count + 1, last_seen_at = now()
-            RETURNING seen_count
-        )
-        SELECT count(*) FILTER (WHERE seen_count = 1) AS n FROM written
+        INSERT INTO public.etl_quarantine AS q (message_id, reason, dek_id, body_ciphertext, sent_at, receive_count)
+        SELECT DISTINCT ON (message_id) message_id, reason, dek_id, body_ciphertext, sent_at, receive_count
+        FROM pg_temp.etl_stage_quarantine ORDER BY message_id
+        ON CONFLICT (message_id) DO UPDATE SET seen_count = q.seen_count + 1, last_seen_at = now()
+        RETURNING q.reason, q.seen_count
         """
 }

@@ -78,6 +78,7 @@ final class MessageBuffer: Sendable {
             s.shallow = messages.count < reserved
             s.heldBytes += bytes
             s.waiting.append(contentsOf: pending)
+            PipelineMetrics.recordInFlight(s.waiting.count + s.inBatch.count)
         }
     }
 
@@ -114,6 +115,7 @@ final class MessageBuffer: Sendable {
             for handle in receiptHandles {
                 if let removed = s.inBatch.removeValue(forKey: handle) { s.heldBytes -= removed.bytes }
             }
+            PipelineMetrics.recordInFlight(s.waiting.count + s.inBatch.count)
         }
     }
 

@@ -206,6 +206,7 @@ public final class SQSConsumer: Service, Sendable {
                 let end = ContinuousClock.now
                 health.setDatabase(true)
                 PipelineMetrics.record(outcome)
+                PipelineMetrics.recordAges(incoming)
                 PipelineMetrics.batchLatency.recordNanoseconds((end - start).nanoseconds)
                 totals.withLock { $0.outcome.add(outcome) }
                 logger.debug("batch committed", metadata: [
