@@ -17,10 +17,10 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl migrate") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
-                let connection = try await PostgresConnection.connect(url: settings.databaseURL, applicationName: "fetchde-migrate",
-                    deadline: .seconds(settings.migrationDeadlineSeconds), logger: logger)
-                let applied = try await Migrator.migrate(connection, logger: logger)
-                await connection.close()
+                let applied = try await PostgresConnection.withConnection(
+                    url: settings.databaseURL, applicationName: "fetchde-migrate",
+                    deadline: .seconds(settings.migrationDeadlineSeconds), logger: logger
+                ) { try await Migrator.migrate($0, logger: logger) }
                 print(applied.isEmpty
                       ? "schema is up to date (version \(Migrator.latestVersion))"
                       : "applied migrations \(applied.map(String.init).joined(separator: ", ")); schema version \(Migrator.latestVersion)")

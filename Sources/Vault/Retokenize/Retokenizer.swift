@@ -80,19 +80,13 @@ public struct Retokenizer: Sendable {
 
     /// `progress(phase, done, total)` is called after each committed batch.
     public func retokenize(progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)? = nil) async throws -> RetokenizeResult {
-        let main = try await VaultDatabase.connect(environment)
-        do {
-            let result = try await run(main, progress: progress)
-            await main.close()  // also lets the run's lease lapse
-            environment.logger.debug("retokenize finished", metadata: [
-                "token_key_version": "\(result.tokenKeyVersion)", "entries": "\(result.entriesRetokenized)",
-                "merged": "\(result.entriesMerged)", "rows": "\(result.rowsUpdated)", "rows_left": "\(result.rowsLeft)",
-            ])
-            return result
-        } catch {
-            await main.close()
-            throw error
-        }
+        // Closing the main connection also lets the run's lease lapse.
+        let result = try await VaultDatabase.connect(environment).closing { main in try await run(main, progress: progress) }
+        environment.logger.debug("retokenize finished", metadata: [
+            "token_key_version": "\(result.tokenKeyVersion)", "entries": "\(result.entriesRetokenized)",
+            "merged": "\(result.entriesMerged)", "rows": "\(result.rowsUpdated)", "rows_left": "\(result.rowsLeft)",
+        ])
+        return result
     }
 
     private func run(_ main: PostgresConnection, progress: (@Sendable (RetokenizePhase, Int, Int) -> Void)?) async throws -> RetokenizeResult {

@@ -15,17 +15,11 @@ enum VaultDatabase {
     static func withSession<T: Sendable>(
         _ environment: VaultEnvironment, _ body: @Sendable (PostgresSession) throws -> T
     ) async throws -> T {
-        let connection = try await connect(environment)
-        do {
-            let value = try await connection.withSession { session in
+        try await connect(environment).closing { connection in
+            try await connection.withSession { session in
                 try session.executeScript("\(DatabaseRole.trustedSearchPath); SET lock_timeout = '\(lockTimeout)'")
                 return try body(session)
             }
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
         }
     }
 
