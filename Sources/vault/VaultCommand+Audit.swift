@@ -22,8 +22,44 @@ extension VaultCommand {
         @Flag(help: "Recompute the hash chain instead of listing.")
         var verify = false
 
-        @Flag(help: "JSON output.")
+        @Flag(help: "JSON output (one array; see --format jsonl for one object per line).")
         var json = false
+
+        @Option(help: ArgumentHelp("Only rows at or after this time (ISO 8601: 2025-01-31, 2025-01-31T12:00:00Z, offsets allowed).", valueName: "time"))
+        var since: String?
+
+        @Option(help: ArgumentHelp("Only rows before this time (ISO 8601, as --since).", valueName: "time"))
+        var until: String?
+
+        @Option(help: ArgumentHelp("Only rows of this action (reveal, forget, subject-forget, …).", valueName: "action"))
+        var action: String?
+
+        @Option(help: ArgumentHelp("Only rows of this actor (database login).", valueName: "login"))
+        var actor: String?
+
+        @Option(help: "text (default) or jsonl: one JSON object per line with every field, for a SIEM.")
+        var format: AuditFormat = .text
+
+        func validate() throws {
+            if json && format == .jsonl { throw ValidationError("--json and --format jsonl exclude each other") }
+            if verify && (since != nil || until != nil || action != nil || actor != nil || format != .text) {
+                throw ValidationError("--verify checks the whole chain: it takes no --since, --until, --action, --actor or --format")
+            }
+            _ = try filter()
+        }
+
+        /// The filter the options name (nil: every row).
+        func filter() throws -> AuditFilter? {
+            guard since != nil || until != nil || action != nil || actor != nil else { return nil }
+            func time(_ text: String?, _ option: String) throws -> Int64? {
+                guard let text else { return nil }
+                guard let micros = AuditFilter.parseTime(text) else {
+                    throw ValidationError("--\(option) \(TerminalText.field(text)) is not an ISO 8601 time (2025-01-31 or 2025-01-31T12:00:00Z)")
+                }
+                return micros
+            }
+            return AuditFilter(sinceMicros: try time(since, "since"), untilMicros: try time(until, "until"), action: action, actor: actor)
+        }
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
@@ -55,12 +91,15 @@ extension VaultCommand {
 
         private func list(_ reader: AuditReader) async throws {
             let json = self.json
+            let jsonl = format == .jsonl
             let first = FirstFlag()
             if json { Console.out("[") }
-            try await reader.forEachPage { rows in
+            try await reader.forEachPage(filter: try filter()) { rows in
                 var text = ""
                 for row in rows {
-                    if json {
+                    if jsonl {
+                        text += ((try? Console.jsonText(AuditEntry(row))) ?? "{}") + "\n"
+                    } else if json {
                         let line = (try? Console.jsonText(AuditEntry(row))) ?? "{}"
                         text += (first.take() ? "\n" : ",\n") + line
                     } else {
@@ -87,7 +126,12 @@ extension VaultCommand {
     }
 }
 
-/// One audit row in `vault audit --json`.
+/// `vault audit --format`.
+enum AuditFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, jsonl
+}
+
+/// One audit row in `vault audit --json` and `--format jsonl`.
 struct AuditEntry: Encodable {
     let seq: Int64
     let at: String
