@@ -13,8 +13,10 @@ extension VaultCommand {
                 Lines: seq, time (UTC), actor, action, outcome, reason, detail, tab-separated, \
                 one line per row (control characters, tabs, newlines and backslashes inside a \
                 field escaped as in vault reveal); long details are shortened (--json has them \
-                whole and exact).
-                """
+                whole and exact). --verify --from FILE also checks that the chain still extends \
+                the head a `vault audit checkpoint` recorded (exit 65 if it was rewritten).
+                """,
+            subcommands: [Checkpoint.self]
         )
 
         @OptionGroup var common: CommonOptions
@@ -24,6 +26,9 @@ extension VaultCommand {
 
         @Flag(help: "JSON output (one array; see --format jsonl for one object per line).")
         var json = false
+
+        @Option(help: ArgumentHelp("With --verify: a checkpoint file the chain must still extend.", valueName: "file"))
+        var from: String?
 
         @Option(help: ArgumentHelp("Only rows at or after this time (ISO 8601: 2025-01-31, 2025-01-31T12:00:00Z, offsets allowed).", valueName: "time"))
         var since: String?
@@ -42,6 +47,7 @@ extension VaultCommand {
 
         func validate() throws {
             if json && format == .jsonl { throw ValidationError("--json and --format jsonl exclude each other") }
+            if from != nil && !verify { throw ValidationError("--from goes with --verify") }
             if verify && (since != nil || until != nil || action != nil || actor != nil || format != .text) {
                 throw ValidationError("--verify checks the whole chain: it takes no --since, --until, --action, --actor or --format")
             }
@@ -73,6 +79,9 @@ extension VaultCommand {
         }
 
         private func runVerify(_ reader: AuditReader) async throws {
+            if let from {
+                return try await runVerify(reader, from: from)
+            }
             let verifier = try await reader.verify()
             let head = verifier.head.map { String(format: "%02x", $0) }.joined()
             if json {
@@ -86,6 +95,61 @@ extension VaultCommand {
             }
             if !json {
                 Console.out("audit chain intact: \(verifier.checked) rows, head seq \(verifier.checked) hash \(head)\n")
+            }
+        }
+
+        private func runVerify(_ reader: AuditReader, from path: String) async throws {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandError(.usage, "cannot read checkpoint file \(path)")
+            }
+            guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: data) else {
+                throw CommandError(.dataError, "\(path) is not an audit checkpoint (\(AuditCheckpoint.formatName))")
+            }
+            let result = try await reader.verify(from: checkpoint)
+            let verifier = result.chain
+            let problem = verifier.failure?.description ?? result.problem
+            if json {
+                try Console.json(VerifyReport(
+                    ok: problem == nil, rows: verifier.checked, head: Self.hex(verifier.head),
+                    brokenSeq: verifier.failure?.seq, problem: problem
+                ))
+            }
+            if let problem { throw CommandError(.dataError, problem) }
+            if !json {
+                Console.out("audit chain intact and extends the checkpoint at seq \(checkpoint.seq): \(verifier.checked) rows, head seq \(verifier.checked) hash \(Self.hex(verifier.head))\n")
+            }
+        }
+
+        static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+        /// `vault audit checkpoint --out FILE`.
+        struct Checkpoint: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write the audit chain's head (seq, hash, time), signed with keys/audit-checkpoint.key, to a file.",
+                discussion: """
+                    The key is created (mode 0600) on first use. Keep the files where the database \
+                    superuser cannot change them; `vault audit --verify --from FILE` checks one.
+                    """
+            )
+
+            @OptionGroup var common: CommonOptions
+
+            @Option(help: ArgumentHelp("Where to write the checkpoint (replaced atomically).", valueName: "file"))
+            var out: String
+
+            func run() async throws {
+                try await ErrorReporting.run(tool: "vault") {
+                    let reader = AuditReader(environment: try common.vaultEnvironment())
+                    let checkpoint = try await reader.checkpoint()
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    do {
+                        try encoder.encode(checkpoint).write(to: URL(fileURLWithPath: out), options: .atomic)
+                    } catch {
+                        throw CommandError(.failure, "cannot write the checkpoint to \(out)")
+                    }
+                    Console.out("checkpoint: seq \(checkpoint.seq) hash \(checkpoint.rowHash) written to \(Console.field(out))\n")
+                }
             }
         }
 
