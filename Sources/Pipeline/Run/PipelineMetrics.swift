@@ -12,6 +12,7 @@ enum PipelineMetrics {
     static let visibilityExtended = Counter(label: "etl_visibility_extended_total")
     static let deksCreated = Counter(label: "etl_data_keys_created_total")
     static let vaultEntries = Counter(label: "etl_vault_entries_inserted_total")
+    static let erasedDropped = Counter(label: "etl_erased_subject_logins_dropped_total")
     static let batchLatency = Timer(label: "etl_batch_duration_seconds")
 
     static func record(_ outcome: BatchOutcome) {
@@ -19,5 +20,6 @@ enum PipelineMetrics {
         duplicates.increment(by: outcome.duplicates)
         quarantined.increment(by: outcome.quarantined)
         vaultEntries.increment(by: outcome.vaultEntries)
+        erasedDropped.increment(by: outcome.erasedDropped)
     }
 }
