@@ -23,6 +23,11 @@ struct VaultAuditCheckpointTests {
         let (fixture, values) = try await history()
         defer { Task { await fixture.drop() } }
         let file = fixture.root + "/head.json"
+        // vault init created the checkpoint and subject keys, private.
+        for name in ["audit-checkpoint.key", "subject.key"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: fixture.keysDirectory + "/" + name)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(name)")
+        }
         let made = try await fixture.vault(["audit", "checkpoint", "--out", file])
         #expect(made.status == 0, "\(made)")
         let rows = try await fixture.auditRows()
