@@ -175,6 +175,26 @@ struct SubjectErasureTests {
         }
     }
 
+    @Test("an etl host without the registered subject key stores nothing (not ready) until it has the key")
+    func etlWithoutSubjectKey() async throws {
+        let fixture = try await PipelineFixture.make("subjnokey")
+        try await Self.seed(fixture)
+        #expect(try await Self.vault(["subject", "forget", "someone", "--reason", "art. 17"], fixture).status == 0)
+        let path = fixture.keys.directory.subjectKeyPath
+        let saved = try Data(contentsOf: URL(fileURLWithPath: path))
+        try FileManager.default.removeItem(atPath: path)
+        try await fixture.send([Self.body(Self.other, ip: "198.51.100.9", device: "dev-other")])
+        let run = try ETLProcess(["run", "--drain"], environment: TokenRotationTests.environment(fixture))
+        try await Task.sleep(for: .seconds(4))
+        #expect(run.process.isRunning, "\(run.stderr)")
+        #expect(try await Self.rows(fixture, Self.other) == 1)
+        run.kill9()
+        _ = FileManager.default.createFile(atPath: path, contents: saved, attributes: [.posixPermissions: 0o600])
+        let summary = try await fixture.drain()
+        #expect(summary.outcome.inserted == 1)
+        #expect(try await Self.rows(fixture, Self.other) == 2)
+    }
+
     @Test("the erasure survives rotate --tokens and retokenize: a message sent before it is still dropped")
     func survivesRetokenize() async throws {
         let fixture = try await PipelineFixture.make("subjrotate")
