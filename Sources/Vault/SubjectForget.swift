@@ -50,9 +50,12 @@ public struct SubjectForgetter: Sendable {
                 let hasher = try SubjectKeys.hasher(session, environment: environment)
                 let hashes = ids.map(hasher.hash)
                 return try session.transaction {
+                    // Before the locks, in the order etl batches take theirs (vault_active,
+                    // then the erasures, then pii_vault): no lock cycle with a batch or a
+                    // rotation queued behind one.
+                    try Self.refuseDuringRetokenize(session)
                     try session.execute("LOCK TABLE fetchde.subject_erasures IN ACCESS EXCLUSIVE MODE")
                     try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
-                    try Self.refuseDuringRetokenize(session)
                     let deleted = try session.execute(
                         "DELETE FROM public.user_logins WHERE user_id = ANY($1::text[]) RETURNING masked_ip, masked_device_id",
                         [.text(SubjectKeys.quotedArray(ids))]
