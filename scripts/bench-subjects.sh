@@ -21,6 +21,7 @@ N="${N:-1000000}"
 S="${S:-1000}"
 M="${M:-100000}"
 T="${T:-100000}"
+R="${R:-3}"
 log() { echo "bench-subjects: $*" >&2; }
 . "$ROOT/scripts/lib/bench-common.sh"
 bench_build vault etl
@@ -52,7 +53,7 @@ echo "  $(seconds "$start" "$end") s for ${#subjects[@]} subjects ($subject_rows
 echo "  their logins left: $(q "SELECT count(*) FROM user_logins WHERE user_id IN (SELECT unnest(string_to_array('$(paste -sd, "$WORK/subjects")', ',')))")"
 
 echo "== 2. etl ingest of $M fresh messages, alternately without erasures and with $T, $R rounds each"
-R="${R:-3}"
+
 ingest() {
     "$BIN/etl" demo-messages --count "$M" --malformed-every 0 --seed "$1" > "$WORK/fresh.jsonl"
     q "CHECKPOINT" >/dev/null
