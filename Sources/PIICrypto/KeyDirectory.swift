@@ -34,6 +34,11 @@ public struct KeyDirectory: Sendable {
     /// (mode 0700) if needed. An existing file is never replaced: ``KeyFileError/Kind/alreadyExists``.
     public func writeTokenKey(_ key: SecureBytes, version: Int) throws {
         guard key.count == 32 else { throw CryptoError(.invalidKey, "token key must be 32 bytes") }
+        try writeHexKey(key, to: tokenKeyPath(version: version))
+    }
+
+    /// A 32-byte key as 64 hex characters and a newline in a new file of mode 0600.
+    private func writeHexKey(_ key: SecureBytes, to filePath: String) throws {
         try SecureFile.makeDirectory(path)
         let contents = SecureBytes(count: 65) { out in
             key.withUnsafeBytes { k in
@@ -44,12 +49,16 @@ public struct KeyDirectory: Sendable {
             }
             out[64] = UInt8(ascii: "\n")
         }
-        try contents.withUnsafeBytes { try SecureFile.createExclusive(path: tokenKeyPath(version: version), mode: 0o600, contents: $0) }
+        try contents.withUnsafeBytes { try SecureFile.createExclusive(path: filePath, mode: 0o600, contents: $0) }
     }
 
     /// Reads the token root key of `version`; refuses a file with loose permissions.
     public func readTokenKey(version: Int) throws -> SecureBytes {
-        let filePath = tokenKeyPath(version: version)
+        try readHexKey(at: tokenKeyPath(version: version))
+    }
+
+    /// Reads a file written by ``writeHexKey(_:to:)``; refuses loose permissions.
+    private func readHexKey(at filePath: String) throws -> SecureBytes {
         let contents = try SecureFile.readFile(path: filePath, secret: true)
         let key: SecureBytes? = contents.withUnsafeBytes { raw in
             var end = raw.count
@@ -68,6 +77,47 @@ public struct KeyDirectory: Sendable {
 
     /// Versions with a token key file, ascending.
     public func tokenKeyVersions() -> [Int] { versions(prefix: "token-v", suffix: ".key") }
+
+    // MARK: Single-purpose keys (32 bytes, stored like token keys)
+
+    /// Path of the Ed25519 seed that signs audit checkpoints (`vault audit checkpoint`).
+    public var checkpointKeyPath: String { file("audit-checkpoint.key") }
+    /// Path of the subject key: the keyed hashes of erased user ids (`vault subject forget`)
+    /// are HMACs under a key derived from it. Independent of the token keys, so erasures
+    /// survive token-key rotation; every `etl` host needs it once a subject was erased.
+    public var subjectKeyPath: String { file("subject.key") }
+
+    /// Reads the checkpoint signing key, creating it (mode 0600) when absent.
+    public func loadOrCreateCheckpointKey() throws -> Ed25519PrivateKey {
+        try Ed25519PrivateKey(rawRepresentation: loadOrCreateHexKey(at: checkpointKeyPath))
+    }
+
+    /// Reads the checkpoint signing key (which must exist).
+    public func readCheckpointKey() throws -> Ed25519PrivateKey {
+        try Ed25519PrivateKey(rawRepresentation: readHexKey(at: checkpointKeyPath))
+    }
+
+    /// Reads the subject key (which must exist).
+    public func readSubjectKey() throws -> SecureBytes { try readHexKey(at: subjectKeyPath) }
+
+    /// Reads the subject key, creating it (mode 0600) when absent.
+    public func loadOrCreateSubjectKey() throws -> SecureBytes { try loadOrCreateHexKey(at: subjectKeyPath) }
+
+    /// Whether the subject key file exists.
+    public func subjectKeyExists() -> Bool { SecureFile.exists(subjectKeyPath) }
+
+    /// Whether the checkpoint key file exists.
+    public func checkpointKeyExists() -> Bool { SecureFile.exists(checkpointKeyPath) }
+
+    /// Reads the key at `filePath`, or writes a fresh random one there first; when another
+    /// process creates it at the same moment, reads theirs.
+    private func loadOrCreateHexKey(at filePath: String) throws -> SecureBytes {
+        if SecureFile.exists(filePath) { return try readHexKey(at: filePath) }
+        do {
+            try writeHexKey(SecureBytes.random(count: 32), to: filePath)
+        } catch let error as KeyFileError where error.kind == .alreadyExists {}
+        return try readHexKey(at: filePath)
+    }
 
     // MARK: Vault keys
 

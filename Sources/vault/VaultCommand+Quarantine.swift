@@ -137,7 +137,8 @@ extension VaultCommand.Quarantine {
                 progress.finish()
                 Console.out("""
                     replayed \(result.selected) quarantined messages: \(result.loaded) loaded, \
-                    \(result.alreadyStored) already stored, \(result.stillInvalid) still invalid (kept with their new reason), \
+                    \(result.alreadyStored) already stored, \(result.erasedDropped) dropped (subject erased), \
+                    \(result.stillInvalid) still invalid (kept with their new reason), \
                     \(result.failed) failed authentication
 
                     """)

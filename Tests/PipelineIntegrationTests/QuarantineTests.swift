@@ -143,4 +143,17 @@ struct QuarantineTests {
             "SELECT count(*) FROM vault_audit WHERE action = 'quarantine-purge' AND outcome = 'purged' AND detail LIKE '3 messages%'"
         ) == 1)
     }
+
+    @Test("replay drops the logins of a subject erased after they were sent (and they leave the quarantine)")
+    func replayDropsErasedSubject() async throws {
+        let (fixture, _) = try await Self.quarantined("quarantine_erased", blocked: 2, broken: 0)
+        let forget = try await Rotation.vault(["subject", "forget", "user-1000", "--reason", "art. 17"], fixture)
+        #expect(forget.status == 0, "\(forget)")
+        let run = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "after the fix"], fixture)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("1 loaded") && run.stdout.contains("1 dropped (subject erased)"), "\(run.stdout)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE user_id = 'user-1000'") == 0)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE user_id = 'user-1001'") == 1)
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == 0)
+    }
 }

@@ -8,6 +8,9 @@ public struct ActiveKeys: Sendable {
     public let vaultKeyVersion: Int
     /// Its public key (read from the database: `etl` hosts need no file for it).
     public let vaultPublicKey: X25519PublicKey
+    /// Hashes user ids under the subject key, once one is registered (`vault subject
+    /// forget`): a batch drops the late logins of erased subjects (``SubjectErasureFilter``).
+    public var subjectHasher: SubjectHasher? = nil
 
     /// The active token key version.
     public var tokenKeyVersion: Int { tokenizer.version }

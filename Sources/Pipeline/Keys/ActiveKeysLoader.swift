@@ -18,6 +18,8 @@ public struct ActiveKeysLoader: Sendable {
         public let vaultKeyVersion: Int
         let keyCheck: String
         let publicKey: [UInt8]
+        /// The check value of the registered subject key (nil: no subject erased yet).
+        var subjectKeyCheck: String? = nil
     }
 
     /// Reads the active versions (throws `.notInitialized` when `vault init` has not run).
@@ -34,7 +36,11 @@ public struct ActiveKeysLoader: Sendable {
         else {
             throw PipelineError(.notInitialized, "no active keys registered: run `vault init` first")
         }
-        return Versions(tokenKeyVersion: Int(token), vaultKeyVersion: Int(vault), keyCheck: check, publicKey: publicKey)
+        let subject = try session.execute(StagingSQL.subjectKeyCheck).rows.first?[0].string
+        return Versions(
+            tokenKeyVersion: Int(token), vaultKeyVersion: Int(vault), keyCheck: check, publicKey: publicKey,
+            subjectKeyCheck: subject
+        )
     }
 
     /// Loads the keys for `versions`. The token key file must exist, be private (0600) and
@@ -47,10 +53,21 @@ public struct ActiveKeysLoader: Sendable {
                 "token key file for version \(versions.tokenKeyVersion) does not match the registered key"
             )
         }
+        var subjectHasher: SubjectHasher?
+        if let subjectCheck = versions.subjectKeyCheck {
+            // Without the registered subject key, logins of erased subjects cannot be told
+            // apart: the pipeline must not write (like a missing token key).
+            let hasher = SubjectHasher(rootKey: try keys.readSubjectKey())
+            guard hasher.keyCheck == subjectCheck else {
+                throw PipelineError(.keyMismatch, "subject key file \(keys.subjectKeyPath) does not match the registered subject key")
+            }
+            subjectHasher = hasher
+        }
         return ActiveKeys(
             tokenizer: Tokenizer(rootKey: rootKey, version: versions.tokenKeyVersion),
             vaultKeyVersion: versions.vaultKeyVersion,
-            vaultPublicKey: try X25519PublicKey(rawRepresentation: versions.publicKey)
+            vaultPublicKey: try X25519PublicKey(rawRepresentation: versions.publicKey),
+            subjectHasher: subjectHasher
         )
     }
 

@@ -20,6 +20,7 @@ public struct BatchTransformer: Sendable {
         alreadyStored: (VaultKey) -> Bool
     ) throws -> PreparedBatch {
         var batch = PreparedBatch(tokenKeyVersion: keys.tokenKeyVersion)
+        batch.subjectKeyCheck = keys.subjectHasher?.keyCheck
         batch.messageCount = messages.count
         batch.logins.reserveCapacity(messages.count)
         var batchKeys = Set<VaultKey>()
@@ -41,6 +42,8 @@ public struct BatchTransformer: Sendable {
                 let deviceToken = keys.tokenizer.token(login.deviceID, field: .deviceID)
                 let date = message.sentTimestampMilliseconds.map(CivilDate.utcDate(milliseconds:)) ?? fallbackDate
                 batch.loginMessageIDs.append(message.messageID)
+                if let hasher = keys.subjectHasher { batch.loginSubjects.append(hasher.hash(login.userID)) }
+                batch.loginSentMilliseconds.append(message.sentTimestampMilliseconds)
                 batch.logins.append([
                     .text(message.messageID), .text(login.userID), .optional(login.deviceType),
                     .text(ipToken), .text(deviceToken), .optional(login.locale),

@@ -107,9 +107,12 @@ public final class BatchWriter: Sendable {
     public func commit(_ batch: PreparedBatch) async throws -> BatchOutcome {
         do {
             let connection = try await connection()
-            return try await connection.withSession { session in
+            let outcome = try await connection.withSession { session in
                 try session.transaction { try Self.commit(batch, session: session) }
             }
+            // Entries of dropped logins were remembered as stored at prepare: forget that.
+            if outcome.erasedDropped > 0 { state.withLock { $0.seen.removeAll() } }
+            return outcome
         } catch {
             state.withLock { $0.seen.removeAll() }
             throw error
@@ -185,6 +188,7 @@ public final class BatchWriter: Sendable {
             )
         }
         var outcome = BatchOutcome()
+        let batch = try SubjectErasureFilter.apply(to: batch, session: session, outcome: &outcome)
         if !batch.logins.isEmpty {
             outcome.inserted = try copyWithFallback(
                 session: session, savepoint: "fetchde_direct_logins", rows: batch.logins,

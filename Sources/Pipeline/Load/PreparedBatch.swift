@@ -7,6 +7,12 @@ public struct PreparedBatch: Sendable {
     public var logins: [[PostgresValue]] = []
     /// Message ids of the valid messages, in `logins` order.
     public var loginMessageIDs: [String] = []
+    /// Keyed hashes of the logins' user ids, in `logins` order (empty without a subject key).
+    public var loginSubjects: [String] = []
+    /// SQS `SentTimestamp` of each login's message (nil: file ingest), in `logins` order.
+    public var loginSentMilliseconds: [Int64?] = []
+    /// Check value of the subject key the hashes were made with (nil: none).
+    public var subjectKeyCheck: String?
     /// New `pii_vault` entries (each distinct (field, token) of the batch this process has
     /// not stored before).
     public var vaultEntries: [[PostgresValue]] = []
@@ -43,6 +49,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var quarantinedByReason: [String: Int] = [:]
     /// New vault entries.
     public var vaultEntries = 0
+    /// Valid logins dropped because their subject was erased after the message was sent.
+    public var erasedDropped = 0
 
     public init() {}
 
@@ -53,5 +61,6 @@ public struct BatchOutcome: Sendable, Equatable {
         quarantined += other.quarantined
         quarantinedByReason.merge(other.quarantinedByReason, uniquingKeysWith: +)
         vaultEntries += other.vaultEntries
+        erasedDropped += other.erasedDropped
     }
 }

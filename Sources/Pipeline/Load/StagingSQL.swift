@@ -35,6 +35,16 @@ enum StagingSQL {
         FROM pg_temp.etl_stage_logins
         ON CONFLICT (message_id) DO NOTHING
         """
+    /// The registered subject key's check value (no row: no subject erased yet).
+    static let subjectKeyCheck = "SELECT key_check FROM fetchde.subject_key"
+    /// The erasures among a batch's subject hashes ($1, a text array), with the registered
+    /// subject key's check value (no row at all: none registered). One primary-key probe per
+    /// hash; its ACCESS SHARE lock, held to COMMIT, orders the batch before or after a
+    /// `vault subject forget` (which locks the table exclusively): see ``SubjectErasureFilter``.
+    static let erasedSubjects = """
+        SELECT k.key_check, e.subject_hash, (extract(epoch FROM e.erased_at) * 1000)::bigint AS erased_ms
+        FROM fetchde.subject_key k LEFT JOIN fetchde.subject_erasures e ON e.subject_hash = ANY($1::text[])
+        """
     /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
     static let activeTokenKeyVersion = "SELECT token_key_version FROM public.vault_active"
     static let copyVaultDirect = "COPY public.pii_vault (field, token, token_key_version, dek_id, ciphertext) FROM STDIN"

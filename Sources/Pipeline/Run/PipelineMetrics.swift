@@ -19,6 +19,7 @@ enum PipelineMetrics {
     static let dekCreatedAt = Gauge(label: "etl_data_key_last_created_timestamp_seconds")
     static let vaultEntries = Counter(label: "etl_vault_entries_inserted_total")
     static let reconnects = Counter(label: "etl_database_reconnects_total")
+    static let erasedDropped = Counter(label: "etl_erased_subject_logins_dropped_total")
     static let batchLatency = Timer(label: "etl_batch_duration_seconds")
     static let messageAge = Timer(label: "etl_message_age_seconds")
     static let inFlight = Gauge(label: "etl_messages_in_flight")
@@ -42,6 +43,7 @@ enum PipelineMetrics {
             Counter(label: "etl_messages_quarantined_total", dimensions: [("reason", reason)]).increment(by: count)
         }
         vaultEntries.increment(by: outcome.vaultEntries)
+        erasedDropped.increment(by: outcome.erasedDropped)
     }
 
     /// Message age at commit (now − SentTimestamp) of the messages that have one.
@@ -96,6 +98,7 @@ public enum PipelineMetricsCatalog {
         "etl_rows_inserted_total": "New user_logins rows committed.",
         "etl_duplicates_skipped_total": "Valid messages whose MessageId was already stored (redelivery).",
         "etl_messages_quarantined_total": "Invalid messages committed to etl_quarantine, by reason.",
+        "etl_erased_subject_logins_dropped_total": "Logins dropped because their subject was erased (vault subject forget) after they were sent.",
         "etl_messages_deleted_total": "Messages deleted from SQS after their commit.",
         "etl_delete_failures_total": "Committed messages SQS refused to delete (they are redelivered and skipped as duplicates).",
         "etl_delete_retries_total": "Delete entries retried after a retryable failure.",

@@ -75,6 +75,8 @@ public enum AuditChain {
         /// The hash of the last row checked (the chain's head once all rows are fed).
         public private(set) var head: [UInt8] = AuditChain.genesis
         public private(set) var failure: Break?
+        /// The last row checked intact.
+        public private(set) var lastRecord: AuditRecord?
 
         public init() {}
 
@@ -100,6 +102,7 @@ public enum AuditChain {
             }
             head = record.rowHash
             checked = record.seq
+            lastRecord = record
             return true
         }
     }

@@ -41,8 +41,19 @@ public enum AuditLog {
     }
 
     /// Reads rows with `seq` greater than `after`, in `seq` order, at most `limit`.
-    public static func page(_ session: PostgresSession, after: Int64, limit: Int) throws -> [AuditRecord] {
-        let result = try session.execute(
+    /// Only rows matching `filter` when one is given.
+    public static func page(
+        _ session: PostgresSession, after: Int64, limit: Int, filter: AuditFilter? = nil
+    ) throws -> [AuditRecord] {
+        let result = try filter.map { filter in
+            try session.execute(
+                """
+                SELECT seq, at_us, actor, action, outcome, reason, detail, prev_hash, row_hash
+                FROM public.vault_audit WHERE seq > $1 AND \(AuditFilter.condition) ORDER BY seq LIMIT $2
+                """,
+                [.int(after), .int(Int64(limit))] + filter.parameters
+            )
+        } ?? session.execute(
             """
             SELECT seq, at_us, actor, action, outcome, reason, detail, prev_hash, row_hash
             FROM public.vault_audit WHERE seq > $1 ORDER BY seq LIMIT $2

@@ -13,7 +13,8 @@ public struct InitResult: Sendable, Equatable {
     public let passphraseProtected: Bool
 }
 
-/// `vault init` (SPEC §5): token root key v1 and vault key pair v1 in the keys directory,
+/// `vault init` (SPEC §5): token root key v1 and vault key pair v1 in the keys directory (and
+/// the subject and audit checkpoint keys when absent),
 /// registered in the database with v1/v1 active, audited. Never overwrites a key file and
 /// never re-initializes a database that already has keys (both: ``VaultError/Kind/cannotCreate``).
 public struct VaultInitializer: Sendable {
@@ -75,12 +76,22 @@ public struct VaultInitializer: Sendable {
                     written.append(paths[0])
                     try directory.writeVaultKeyPair(pair, version: version, passphrase: passphrase)
                     written.append(contentsOf: paths[1...])
+                    // The subject key (registered by the first subject request, so etl hosts
+                    // need it only from then on) and the audit checkpoint key, unless present.
+                    if !directory.subjectKeyExists() {
+                        _ = try directory.loadOrCreateSubjectKey()
+                        written.append(directory.subjectKeyPath)
+                    }
+                    if !directory.checkpointKeyExists() {
+                        _ = try directory.loadOrCreateCheckpointKey()
+                        written.append(directory.checkpointKeyPath)
+                    }
                 }
             } catch {
                 for path in written { try? FileManager.default.removeItem(atPath: path) }
                 throw error
             }
-            return InitResult(tokenKeyVersion: version, vaultKeyVersion: version, files: paths, passphraseProtected: passphrase != nil)
+            return InitResult(tokenKeyVersion: version, vaultKeyVersion: version, files: written, passphraseProtected: passphrase != nil)
         }
         environment.logger.debug("vault initialized", metadata: [
             "token_key_version": "\(result.tokenKeyVersion)", "vault_key_version": "\(result.vaultKeyVersion)",

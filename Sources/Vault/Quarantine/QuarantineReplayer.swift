@@ -15,6 +15,9 @@ public struct QuarantineReplayResult: Sendable, Equatable {
     /// Still invalid (the pipeline's validation, or the database rejecting them as data): they
     /// stay, with their new reason.
     public var stillInvalid = 0
+    /// Logins of a subject erased (`vault subject forget`) after they were sent: dropped,
+    /// never stored, and gone from the quarantine.
+    public var erasedDropped = 0
     /// Bodies that failed authentication: they stay as they are.
     public var failed = 0
     /// One line each: unknown ids, failed bodies (never a body).
@@ -80,7 +83,7 @@ public struct QuarantineReplayer: Sendable {
                     }
                     try AuditLog.append(
                         session, action: "quarantine-replay", outcome: "replayed", reason: reason,
-                        detail: "loaded \(result.loaded), already stored \(result.alreadyStored), still invalid \(result.stillInvalid), failed \(result.failed) of \(result.selected); ids \(detail)"
+                        detail: "loaded \(result.loaded), already stored \(result.alreadyStored), erased subject \(result.erasedDropped), still invalid \(result.stillInvalid), failed \(result.failed) of \(result.selected); ids \(detail)"
                     )
                     return result
                 }
@@ -167,6 +170,7 @@ public struct QuarantineReplayer: Sendable {
         try keep(invalid, session: session)
         result.loaded += outcome.inserted
         result.alreadyStored += outcome.duplicates
+        result.erasedDropped += outcome.erasedDropped
         result.stillInvalid += invalid.count
     }
 

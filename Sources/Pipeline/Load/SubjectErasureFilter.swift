@@ -1,0 +1,64 @@
+import Postgres
+
+/// Drops the logins of erased subjects (`vault subject forget`, SPEC §5) from a batch inside
+/// its transaction: a login whose user-id hash has a tombstone with an erasure time after the
+/// message's SentTimestamp (or with no SentTimestamp: a file line) is old data of an erased
+/// subject and is never stored, nor are vault entries only it needed. A login sent after the
+/// erasure is new data and stays.
+///
+/// One statement per batch (``StagingSQL/erasedSubjects``): one primary-key probe per hash. It
+/// also returns the registered subject key's check value; when that differs from the key the
+/// batch was hashed with (a subject key registered since the keys were loaded), the batch is
+/// refused with `.keysChanged` and prepared again with the new keys, so no login slips past
+/// an erasure unhashed. Its lock on the tombstone table, held to COMMIT, makes `vault subject
+/// forget` (ACCESS EXCLUSIVE on it) wait for batches past this check — whose rows it then
+/// deletes — and makes later batches wait for its COMMIT and see its tombstones.
+enum SubjectErasureFilter {
+    static func apply(to batch: PreparedBatch, session: PostgresSession, outcome: inout BatchOutcome) throws -> PreparedBatch {
+        let rows = try session.execute(StagingSQL.erasedSubjects, [.text(textArray(batch.loginSubjects))]).rows
+        let registered = rows.first?[0].string
+        guard registered == batch.subjectKeyCheck else {
+            throw PipelineError(.keysChanged, "the subject key changed while the batch was prepared")
+        }
+        var erasedAt: [String: Int64] = [:]
+        for row in rows {
+            guard let hash = row[1].string, let millis = row[2].int else { continue }
+            erasedAt[hash] = millis
+        }
+        guard !erasedAt.isEmpty, batch.loginSubjects.count == batch.logins.count else { return batch }
+
+        var kept = batch
+        kept.logins = []
+        kept.loginMessageIDs = []
+        kept.loginSubjects = []
+        kept.loginSentMilliseconds = []
+        var referenced = Set<String>()
+        for index in batch.logins.indices {
+            if let erased = erasedAt[batch.loginSubjects[index]],
+               (batch.loginSentMilliseconds[index] ?? Int64.min) < erased {
+                outcome.erasedDropped += 1
+                continue
+            }
+            let row = batch.logins[index]
+            for column in [3, 4] {
+                if case .text(let token) = row[column] { referenced.insert(token) }
+            }
+            kept.logins.append(row)
+            kept.loginMessageIDs.append(batch.loginMessageIDs[index])
+            kept.loginSubjects.append(batch.loginSubjects[index])
+            kept.loginSentMilliseconds.append(batch.loginSentMilliseconds[index])
+        }
+        // Vault entries only the dropped logins needed are not stored (tokens of the two
+        // fields never collide: each field has its own key).
+        kept.vaultEntries = batch.vaultEntries.filter { entry in
+            if case .text(let token) = entry[1] { return referenced.contains(token) }
+            return true
+        }
+        return kept
+    }
+
+    /// A text-array literal of hex hashes (no element needs quoting).
+    static func textArray(_ hashes: [String]) -> String {
+        "{" + hashes.joined(separator: ",") + "}"
+    }
+}
