@@ -17,6 +17,6 @@ struct VaultCommand: AsyncParsableCommand {
             permission, missing --reason), 1 anything else.
             """,
         version: FetchDEVersion.current,
-        subcommands: [Init.self, Reveal.self, Forget.self, Audit.self, Status.self, Rotate.self, Rewrap.self, Retokenize.self]
+        subcommands: [Init.self, Reveal.self, Forget.self, Audit.self, Status.self, Rotate.self, Rewrap.self, Retokenize.self, Config.self]
     )
 }
