@@ -145,7 +145,8 @@ public struct FetchDESettings: Sendable {
             InMemoryProvider(name: "config.ini", values: fileValues),
         ])
         var settings = try FetchDESettings(config: reader)
-        let env = (environment ?? ProcessInfo.processInfo.environment).filter { !$0.value.isEmpty }
+        let allEnv = environment ?? ProcessInfo.processInfo.environment
+        let env = allEnv.filter { !$0.value.isEmpty }
         let file = fileValues.compactMapValues { value -> String? in
             guard case .string(let text) = value.content, !text.isEmpty else { return nil }
             return text
@@ -162,7 +163,8 @@ public struct FetchDESettings: Sendable {
         for key in Self.effectiveValues(settings).map(\.key) where settings.sources[key] == nil && key != "aws.region" {
             for candidate in Self.sourceChain(for: key) {
                 let variable = candidate.replacingOccurrences(of: ".", with: "_").uppercased()
-                if env[variable] != nil { settings.sources[key] = .environment(variable); break }
+                // An empty variable still hides the file's value (the reader takes it as set).
+                if allEnv[variable] != nil { settings.sources[key] = .environment(variable); break }
                 if fileValue(candidate) != nil { settings.sources[key] = .file(path, key: candidate); break }
             }
         }
