@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A profile's `credential_process`: the command is split like a POSIX shell would (quotes,
 /// backslashes; no expansions) and run without a shell; its standard output is the JSON
 /// document the AWS CLI specifies (`Version` 1, `AccessKeyId`, `SecretAccessKey`, optional
@@ -27,9 +31,10 @@ enum CredentialProcess {
         } catch {
             throw SQSError(code: .credentials, isRetryable: false, reason: "credential_process could not be started")
         }
+        let pid = process.processIdentifier
         let watchdog = Task {
             try await Task.sleep(for: timeout)
-            process.terminate()
+            kill(pid, SIGKILL)  // not SIGTERM: the child may have inherited it blocked
         }
         defer { watchdog.cancel() }
         let data: Data = await withCheckedContinuation { continuation in
