@@ -44,4 +44,26 @@ struct AssumeRoleIntegrationTests {
         let url = try await client.createQueue(name: TestServices.uniqueName("assumed"))
         try await client.deleteQueue(queueURL: url)
     }
+
+    @Test func webIdentityTokenFileOfAProfile() async throws {
+        let endpoint = try TestServices.requireSQSEndpoint()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aws-webid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let token = directory.appendingPathComponent("token")
+        try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmZXRjaGRlIn0.c2ln\n".write(to: token, atomically: true, encoding: .utf8)
+        let config = directory.appendingPathComponent("config")
+        try """
+            [profile irsa]
+            role_arn = arn:aws:iam::123456789012:role/fetchde-irsa
+            web_identity_token_file = \(token.path)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let environment = [
+            "AWS_CONFIG_FILE": config.path, "AWS_SHARED_CREDENTIALS_FILE": directory.appendingPathComponent("none").path,
+            "AWS_PROFILE": "irsa", "AWS_ENDPOINT_URL": endpoint, "HOME": directory.path, "AWS_EC2_METADATA_DISABLED": "true",
+        ]
+        let credentials = try await AWSCredentialsChain(environment: environment).credentials()
+        #expect(credentials.accessKeyID != "test")
+        #expect(credentials.sessionToken != nil)
+    }
 }
