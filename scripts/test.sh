@@ -10,7 +10,7 @@ cd "$ROOT"
 . scripts/lib/install-deps.sh
 fetchde_install_promtool
 
-echo "==> packaging check (docker-compose.yml, Dockerfile)"
+echo "==> packaging check (compose, Dockerfile, systemd unit, Kubernetes manifests)"
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
 python3 scripts/check-packaging.py
 

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 public import Logging
 public import Settings
+import SQS
 
 /// Options every subcommand of both tools takes (SPEC §5).
 public struct CommonOptions: ParsableArguments, Sendable {
@@ -25,13 +26,24 @@ public struct CommonOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// Whether `--config` was given (an explicit file must exist).
+    public var configIsExplicit: Bool {
+        CommandLine.arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
+    }
+
     /// Loads the settings; the default path may be absent (defaults + environment apply),
     /// an explicitly named file must exist.
     public func loadSettings() throws -> FetchDESettings {
-        let explicit = CommandLine.arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
-        var settings = try FetchDESettings.load(path: config, required: explicit)
-        if let logLevel { settings.logLevel = logLevel }
-        if let logFormat { settings.logFormat = logFormat }
+        var settings = try FetchDESettings.load(path: config, required: configIsExplicit)
+        settings.applyAWSSharedConfig(AWSSharedConfig())
+        if let logLevel {
+            settings.logLevel = logLevel
+            settings.sources["log.level"] = .flag("--log-level")
+        }
+        if let logFormat {
+            settings.logFormat = logFormat
+            settings.sources["log.format"] = .flag("--log-format")
+        }
         return settings
     }
 

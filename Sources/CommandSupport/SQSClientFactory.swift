@@ -14,9 +14,11 @@ public enum SQSClientFactory {
             endpoint: settings.endpointURL,
             region: settings.region,
             wireProtocol: SQSWireProtocol(rawValue: settings.sqsProtocol) ?? .auto,
-            credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region),
+            credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region,
+                                             caBundle: settings.caBundle),
             requestTimeout: .seconds(settings.sqsRequestTimeoutSeconds + settings.waitTimeSeconds),
-            maxIdleConnections: max(8, settings.receiveLoops * 2)
+            maxIdleConnections: max(8, settings.receiveLoops * 2),
+            caBundle: settings.caBundle
         )
         return try SQSClient(configuration: configuration, logger: logger)
     }

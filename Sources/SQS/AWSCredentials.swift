@@ -40,6 +40,12 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
 /// A source of AWS credentials, asked before every signed request (implementations cache).
 public protocol AWSCredentialsProvider: Sendable {
     func credentials() async throws -> AWSCredentials
+    /// Drops cached credentials after the service rejected them as expired.
+    func invalidate() async
+}
+
+extension AWSCredentialsProvider {
+    public func invalidate() async {}
 }
 
 /// Fixed credentials (tests, or keys given explicitly in configuration).

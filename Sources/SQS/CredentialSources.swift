@@ -27,64 +27,24 @@ struct EnvironmentCredentialsSource: CredentialsSource {
     }
 }
 
-/// A profile of the shared credentials file.
-struct SharedFileCredentialsSource: CredentialsSource {
-    let environment: [String: String]
-
-    var path: String? {
-        if let path = environment["AWS_SHARED_CREDENTIALS_FILE"] { return NSString(string: path).expandingTildeInPath }
-        guard let home = environment["HOME"] else { return nil }
-        return home + "/.aws/credentials"
-    }
-
-    func resolve() async throws -> AWSCredentials? {
-        let explicitProfile = environment["AWS_PROFILE"] ?? environment["AWS_DEFAULT_PROFILE"]
-        guard let path, let data = FileManager.default.contents(atPath: path) else {
-            if explicitProfile != nil, environment["AWS_SHARED_CREDENTIALS_FILE"] != nil {
-                throw SQSError(code: .credentials, isRetryable: false, reason: "shared credentials file not readable")
-            }
-            return nil
-        }
-        return try AWSProfileFile.credentials(in: String(decoding: data, as: UTF8.self), profile: explicitProfile ?? "default")
-    }
-}
-
 /// STS `AssumeRoleWithWebIdentity` with the token file Kubernetes projects (EKS IRSA).
 struct WebIdentityCredentialsSource: CredentialsSource {
     let environment: [String: String]
-    let region: String?
+    let sts: STSClient
 
     func resolve() async throws -> AWSCredentials? {
         guard let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], let roleARN = environment["AWS_ROLE_ARN"] else {
             return nil
         }
-        guard let tokenData = FileManager.default.contents(atPath: tokenFile) else {
+        let sessionName = environment["AWS_ROLE_SESSION_NAME"] ?? "fetchde-\(Int(Date().timeIntervalSince1970))"
+        return try await sts.assumeRoleWithWebIdentity(roleARN: roleARN, sessionName: sessionName, token: try Self.readToken(tokenFile))
+    }
+
+    static func readToken(_ path: String) throws(SQSError) -> String {
+        guard let tokenData = FileManager.default.contents(atPath: path) else {
             throw SQSError(code: .credentials, isRetryable: false, reason: "web identity token file not readable")
         }
-        let token = String(decoding: tokenData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let sessionName = environment["AWS_ROLE_SESSION_NAME"] ?? "fetchde-\(Int(Date().timeIntervalSince1970))"
-        let endpoint = environment["AWS_ENDPOINT_URL_STS"]
-            ?? region.map { "https://sts.\($0).amazonaws.com" } ?? "https://sts.amazonaws.com"
-        let form = AWSPercentEncoding.form([
-            ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"),
-            ("RoleArn", roleARN), ("RoleSessionName", sessionName), ("WebIdentityToken", token),
-        ])
-        let request = HTTPRequest(
-            method: "POST", url: endpoint.hasSuffix("/") ? endpoint : endpoint + "/",
-            headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "text/xml")],
-            body: Array(form.utf8), connectTimeout: .seconds(5), timeout: .seconds(15))
-        let response = try await CredentialsHTTP.perform([request]).last!
-        guard (200..<300).contains(response.status) else {
-            let code = (try? XMLDocumentParser.parse(response.body))?.descendant("Code")?.text
-            throw SQSError(code: .credentials, awsCode: code, httpStatus: response.status,
-                           isRetryable: response.status >= 500, operation: "AssumeRoleWithWebIdentity")
-        }
-        guard let document = try? XMLDocumentParser.parse(response.body), let node = document.descendant("Credentials"),
-            let accessKey = node.childText("AccessKeyId"), let secret = node.childText("SecretAccessKey") else {
-            throw SQSError(code: .credentials, isRetryable: false, operation: "AssumeRoleWithWebIdentity", reason: "unreadable STS response")
-        }
-        return AWSCredentials(accessKeyID: accessKey, secretAccessKey: secret, sessionToken: node.childText("SessionToken"),
-                              expiration: node.childText("Expiration").flatMap(ISO8601.parse))
+        return String(decoding: tokenData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
@@ -114,7 +74,8 @@ struct ContainerCredentialsSource: CredentialsSource {
             headers.append(("Authorization", token))
         }
         let request = HTTPRequest(method: "GET", url: url, headers: headers, body: [],
-                                  connectTimeout: .seconds(2), timeout: .seconds(5), noProxy: true)
+                                  connectTimeout: .seconds(2), timeout: .seconds(5), noProxy: true,
+                                  caBundle: environment["AWS_CA_BUNDLE"])
         let response = try await CredentialsHTTP.perform([request]).last!
         guard (200..<300).contains(response.status) else {
             throw SQSError(code: .credentials, httpStatus: response.status, isRetryable: response.status >= 500,

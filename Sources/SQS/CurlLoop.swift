@@ -71,6 +71,7 @@ final class CurlLoop {
         check(fetchde_curl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, 15))
         check(fetchde_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1))
         if request.noProxy { check(fetchde_curl_setopt_string(h, CURLOPT_NOPROXY, "*")) }
+        if let caBundle = request.caBundle { check(caBundle.withCString { fetchde_curl_setopt_string(h, CURLOPT_CAINFO, $0) }) }
         check(fetchde_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList.raw))
         let userdata = Unmanaged.passUnretained(box).toOpaque()
         check(fetchde_curl_setopt_data_callback(h, CURLOPT_WRITEFUNCTION, curlWriteBody))

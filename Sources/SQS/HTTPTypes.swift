@@ -9,6 +9,8 @@ struct HTTPRequest: Sendable {
     var timeout: Duration
     /// Bypass any proxy from the environment (link-local metadata endpoints).
     var noProxy: Bool = false
+    /// CA certificates (PEM file) to verify the server with instead of the system's (`AWS_CA_BUNDLE`).
+    var caBundle: String? = nil
 }
 
 /// One HTTP response: status, headers (names lowercased) and body.

@@ -14,10 +14,22 @@ enum RetryBackoff {
 }
 
 extension SQSClient {
-    /// Runs one operation with retries on retryable failures.
+    /// Error codes meaning the credentials (a session token) expired: refresh and retry once.
+    static let expiredTokenCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException"]
+    /// Error codes that a signature made with a wrong clock gets; the response's `Date` then
+    /// corrects the signing clock (for the last two only when it is minutes off).
+    static let clockSkewCodes: Set<String> = [
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", "InvalidSignatureException", "SignatureDoesNotMatch",
+    ]
+
+    /// Runs one operation with retries on retryable failures; one extra attempt after
+    /// refreshing expired credentials, one after correcting the signing clock.
     func perform<Output: Sendable>(_ operation: SQSOperation<Output>) async throws -> Output {
         var attempt = 1
+        var refreshedCredentials = false
+        var correctedClock = false
         while true {
+            let offsetBefore = clockOffset.withLock { $0 }
             do {
                 let output = try await attemptOnce(operation)
                 SQSMetrics.recordAttempt(operation: operation.name, error: nil)
@@ -28,6 +40,19 @@ extension SQSClient {
                 if let awsCode = error.awsCode { metadata["aws_code"] = "\(awsCode)" }
                 if let requestID = error.requestID { metadata["request_id"] = "\(requestID)" }
                 if let httpStatus = error.httpStatus { metadata["http_status"] = "\(httpStatus)" }
+                if let awsCode = error.awsCode, Self.expiredTokenCodes.contains(awsCode), !refreshedCredentials {
+                    refreshedCredentials = true
+                    logger.info("SQS credentials expired, refreshing", metadata: metadata)
+                    await configuration.credentials.invalidate()
+                    continue
+                }
+                if let awsCode = error.awsCode, Self.clockSkewCodes.contains(awsCode), !correctedClock,
+                    clockOffset.withLock({ $0 }) != offsetBefore {
+                    correctedClock = true
+                    metadata["clock_offset_seconds"] = "\(Int(clockOffset.withLock { $0 }))"
+                    logger.warning("SQS refused the signing clock, corrected from the server's Date", metadata: metadata)
+                    continue
+                }
                 guard error.isRetryable, attempt < configuration.maxAttempts else {
                     logger.warning("SQS request failed", metadata: metadata)
                     throw error
@@ -39,6 +64,19 @@ extension SQSClient {
                 attempt += 1
             }
         }
+    }
+
+    /// Learns the clock offset from a refused request's response `Date` when the error says
+    /// the signature's time was wrong; returns `error` unchanged.
+    func notingClockSkew(_ error: SQSError, _ response: HTTPResponse) -> SQSError {
+        guard let awsCode = error.awsCode, Self.clockSkewCodes.contains(awsCode),
+            let header = response.header("date"), let serverDate = HTTPDate.parse(header) else { return error }
+        let offset = serverDate.timeIntervalSinceNow
+        let timeCodes: Set<String> = ["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"]
+        // A bad signature with a clock that agrees (within 4 minutes) is a bad key, not skew.
+        guard timeCodes.contains(awsCode) || abs(offset) > 240 else { return error }
+        clockOffset.withLock { $0 = offset }
+        return error
     }
 
     private func attemptOnce<Output: Sendable>(_ operation: SQSOperation<Output>) async throws -> Output {
@@ -85,12 +123,12 @@ extension SQSClient {
         let spokeJSON = response.header("x-amzn-query-error") != nil || object?["__type"] != nil
         if spokeJSON {
             if negotiating { choose(.json) }
-            throw SQSErrorParsing.jsonError(operation: operation.name, response: response, object: object)
+            throw notingClockSkew(SQSErrorParsing.jsonError(operation: operation.name, response: response, object: object), response)
         }
         if negotiating, (400..<500).contains(response.status), response.status != 429 { return .rejected }
         // A proxy or load balancer error (HTML, empty), or an XML error from a Query-only endpoint.
         let root = try? XMLDocumentParser.parse(response.body)
-        throw SQSErrorParsing.xmlError(operation: operation.name, response: response, root: root)
+        throw notingClockSkew(SQSErrorParsing.xmlError(operation: operation.name, response: response, root: root), response)
     }
 
     /// One Query exchange.
@@ -109,7 +147,7 @@ extension SQSClient {
         }
         guard (200..<300).contains(response.status) else {
             if negotiating, root != nil { choose(.query) }
-            throw SQSErrorParsing.xmlError(operation: operation.name, response: response, root: root)
+            throw notingClockSkew(SQSErrorParsing.xmlError(operation: operation.name, response: response, root: root), response)
         }
         guard let root else {
             throw SQSError(code: .invalidResponse, requestID: SQSErrorParsing.requestID(response), httpStatus: response.status,
@@ -151,12 +189,24 @@ extension SQSClient {
         }
         var signed: [String: String] = [:]
         for header in headers { signed[header.name] = header.value }
-        let added = signer.sign(method: "POST", url: endpoint, headers: signed, body: body, credentials: credentials, date: Date())
+        let now = Date().addingTimeInterval(clockOffset.withLock { $0 })
+        let added = signer.sign(method: "POST", url: endpoint, headers: signed, body: body, credentials: credentials, date: now)
         var all = headers
         for key in added.keys.sorted() { all.append((key, added[key]!)) }
         all.append(("User-Agent", "fetchde-sqs/1"))
         return HTTPRequest(
             method: "POST", url: endpoint, headers: all, body: body, connectTimeout: configuration.connectTimeout,
-            timeout: configuration.requestTimeout + operation.extraTimeout)
+            timeout: configuration.requestTimeout + operation.extraTimeout, caBundle: configuration.caBundle)
+    }
+}
+
+/// The HTTP `Date` header (IMF-fixdate, RFC 9110 §5.6.7).
+enum HTTPDate {
+    static func parse(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text.trimmingCharacters(in: .whitespaces))
     }
 }

@@ -16,6 +16,9 @@ public final class SQSClient: Sendable {
     let endpoint: String
     /// `.auto` until the endpoint has shown which protocol it speaks.
     let negotiated: Mutex<SQSWireProtocol>
+    /// Seconds to add to the local clock when signing: learned from the `Date` of a response
+    /// that refused a signature as skewed (0 until then).
+    let clockOffset = Mutex<TimeInterval>(0)
 
     public init(configuration: SQSConfiguration, logger: Logger) throws {
         let endpoint = configuration.resolvedEndpoint

@@ -12,7 +12,8 @@ public enum SQSWireProtocol: String, Sendable, CaseIterable {
 
 /// How an `SQSClient` reaches SQS. Plain values; `fromEnvironment` reads the usual variables.
 public struct SQSConfiguration: Sendable {
-    /// The endpoint URL (`AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`); `nil` → `https://sqs.<region>.amazonaws.com`.
+    /// The endpoint URL (`AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`); `nil` →
+    /// `https://sqs.<region>.amazonaws.com` (`.amazonaws.com.cn` for `cn-*` regions).
     public var endpoint: String?
     public var region: String
     public var wireProtocol: SQSWireProtocol
@@ -27,6 +28,8 @@ public struct SQSConfiguration: Sendable {
     public var retryMaxDelay: Duration
     /// Idle connections kept alive for reuse (at least the number of concurrent long polls).
     public var maxIdleConnections: Int
+    /// CA certificates (a PEM file) to verify the endpoint with instead of the system's (`AWS_CA_BUNDLE`).
+    public var caBundle: String?
 
     public init(
         endpoint: String? = nil,
@@ -38,7 +41,8 @@ public struct SQSConfiguration: Sendable {
         maxAttempts: Int = 5,
         retryBaseDelay: Duration = .milliseconds(200),
         retryMaxDelay: Duration = .seconds(10),
-        maxIdleConnections: Int = 32
+        maxIdleConnections: Int = 32,
+        caBundle: String? = nil
     ) {
         self.endpoint = endpoint
         self.region = region
@@ -50,11 +54,13 @@ public struct SQSConfiguration: Sendable {
         self.retryBaseDelay = retryBaseDelay
         self.retryMaxDelay = retryMaxDelay
         self.maxIdleConnections = maxIdleConnections
+        self.caBundle = caBundle
     }
 
     /// A configuration from the environment: endpoint from `AWS_ENDPOINT_URL_SQS` /
-    /// `AWS_ENDPOINT_URL`, region from `AWS_REGION` / `AWS_DEFAULT_REGION` (else `us-east-1`),
-    /// credentials from the default chain. Explicit arguments win over the environment.
+    /// `AWS_ENDPOINT_URL`, region from `AWS_REGION` / `AWS_DEFAULT_REGION`, then the shared
+    /// config profile's `region` (else `us-east-1`), CA bundle from `AWS_CA_BUNDLE` / the
+    /// profile's `ca_bundle`, credentials from the default chain. Explicit arguments win.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         endpoint: String? = nil,
@@ -64,14 +70,17 @@ public struct SQSConfiguration: Sendable {
     ) -> SQSConfiguration {
         let env = environment.filter { !$0.value.isEmpty }
         let endpoint = endpoint ?? env["AWS_ENDPOINT_URL_SQS"] ?? env["AWS_ENDPOINT_URL"]
-        let region = region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        let chain = AWSCredentialsChain(environment: environment, staticCredentials: staticCredentials, endpoint: endpoint, region: region)
-        return SQSConfiguration(endpoint: endpoint, region: region, wireProtocol: wireProtocol, credentials: chain)
+        let shared = AWSSharedConfig(environment: env)
+        let region = region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? shared.region ?? "us-east-1"
+        let caBundle = env["AWS_CA_BUNDLE"] ?? shared.caBundle
+        let chain = AWSCredentialsChain(environment: environment, staticCredentials: staticCredentials, endpoint: endpoint,
+                                        region: region, caBundle: caBundle)
+        return SQSConfiguration(endpoint: endpoint, region: region, wireProtocol: wireProtocol, credentials: chain, caBundle: caBundle)
     }
 
     /// The endpoint actually used, with a trailing `/`.
     var resolvedEndpoint: String {
-        var url = endpoint ?? "https://sqs.\(region).amazonaws.com"
+        var url = endpoint ?? AWSPartition.endpoint(service: "sqs", region: region)
         if !url.hasSuffix("/") { url += "/" }
         return url
     }

@@ -4,7 +4,9 @@ import Foundation
 /// Everything the two programs read from `config/config.ini` and the environment.
 ///
 /// Precedence: command-line options (applied by the executables) > environment variables >
-/// the INI file > built-in defaults. Environment names follow the key: `[database] url` is
+/// the INI file > built-in defaults; `sources` says which one decided each key. The region is
+/// `AWS_REGION`, then `AWS_DEFAULT_REGION`, then (applied by the executables) the AWS shared
+/// config profile's `region`, then the file's `[aws] region`. Environment names follow the key: `[database] url` is
 /// `DATABASE_URL`, `[aws] endpoint_url` is `AWS_ENDPOINT_URL`, and so on (SPEC §6).
 public struct FetchDESettings: Sendable {
     /// libpq URL of the `etl` connection (`DATABASE_URL`); nil means libpq's `PG*` variables.
@@ -28,6 +30,8 @@ public struct FetchDESettings: Sendable {
     public var accessKeyID: String?
     public var secretAccessKey: String?
     public var sessionToken: String?
+    /// CA certificates (PEM) for the AWS endpoints (`AWS_CA_BUNDLE`); nil means the system's.
+    public var caBundle: String?
     /// The keys directory (`KEYS_DIR`).
     public var keysDirectory: String
     /// Pipeline tuning (SPEC §7): see `config/config.ini` for what each means.
@@ -56,6 +60,8 @@ public struct FetchDESettings: Sendable {
     /// Log level and format names (validated by the executables).
     public var logLevel: String
     public var logFormat: String
+    /// Where each key of `effectiveSettings` got its value (absent: the built-in default).
+    public var sources: [String: SettingSource] = [:]
 
     /// Reads every setting from `config`, applying the documented defaults.
     public init(config: ConfigReader) throws {
@@ -84,6 +90,7 @@ public struct FetchDESettings: Sendable {
         accessKeyID = text("aws.access_key_id", secret: true)
         secretAccessKey = text("aws.secret_access_key", secret: true)
         sessionToken = text("aws.session_token", secret: true)
+        caBundle = text("aws.ca_bundle")
         keysDirectory = text("keys.dir") ?? "keys"
         receiveBatch = try number("etl.receive_batch", default: 10, range: 1...10)
         receiveLoops = try number("etl.receive_loops", default: 4, range: 1...64)
@@ -137,6 +144,30 @@ public struct FetchDESettings: Sendable {
             ),
             InMemoryProvider(name: "config.ini", values: fileValues),
         ])
-        return try FetchDESettings(config: reader)
+        var settings = try FetchDESettings(config: reader)
+        let allEnv = environment ?? ProcessInfo.processInfo.environment
+        let env = allEnv.filter { !$0.value.isEmpty }
+        let file = fileValues.compactMapValues { value -> String? in
+            guard case .string(let text) = value.content, !text.isEmpty else { return nil }
+            return text
+        }
+        func fileValue(_ key: String) -> String? { file[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] }
+        // The AWS CLI's order: both region variables come before any file.
+        if let (name, value) = ["AWS_REGION", "AWS_DEFAULT_REGION"].lazy.compactMap({ name in env[name].map { (name, $0) } }).first {
+            settings.region = value
+            settings.sources["aws.region"] = .environment(name)
+        } else if let (key, value) = ["aws.region", "aws.default_region"].lazy.compactMap({ key in fileValue(key).map { (key, $0) } }).first {
+            settings.region = value
+            settings.sources["aws.region"] = .file(path, key: key)
+        }
+        for key in Self.effectiveValues(settings).map(\.key) where settings.sources[key] == nil && key != "aws.region" {
+            for candidate in Self.sourceChain(for: key) {
+                let variable = candidate.replacingOccurrences(of: ".", with: "_").uppercased()
+                // An empty variable still hides the file's value (the reader takes it as set).
+                if allEnv[variable] != nil { settings.sources[key] = .environment(variable); break }
+                if fileValue(candidate) != nil { settings.sources[key] = .file(path, key: candidate); break }
+            }
+        }
+        return settings
     }
 }

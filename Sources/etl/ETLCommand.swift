@@ -9,7 +9,7 @@ struct ETLCommand: AsyncParsableCommand {
         commandName: "etl",
         abstract: "Ingest user-login events: PII tokenized, originals sealed in the vault.",
         version: FetchDEVersion.current,
-        subcommands: [Migrate.self, Run.self, Ingest.self, DemoMessages.self]
+        subcommands: [Migrate.self, Run.self, Ingest.self, DemoMessages.self, Config.self]
     )
 
     /// ArgumentParser's entry point, except that a usage error is one line on stderr

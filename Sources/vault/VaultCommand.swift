@@ -19,7 +19,7 @@ struct VaultCommand: AsyncParsableCommand {
         version: FetchDEVersion.current,
         subcommands: [
             Init.self, Reveal.self, Forget.self, Subject.self, Audit.self, Status.self, Rotate.self, Rewrap.self,
-            Retokenize.self, Quarantine.self,
+            Retokenize.self, Quarantine.self, Config.self,
         ]
     )
 }

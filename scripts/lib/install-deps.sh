@@ -4,7 +4,7 @@
 #   scripts/lib/install-deps.sh        # run directly
 #   . scripts/lib/install-deps.sh      # or source it: installs too (scripts/services.sh, test.sh)
 #
-# apt: postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config (python3 when absent)
+# apt: postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config (python3, systemd when absent)
 # pip: moto[server] (the local SQS endpoint), when `moto_server` cannot be found.
 # Quiet on the happy path; installers' output goes to stderr only when they run.
 
@@ -22,6 +22,8 @@ fetchde_as_root() {
 fetchde_install_apt_deps() {
     local wanted=(postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config)
     command -v python3 >/dev/null 2>&1 || wanted+=(python3 python3-pip python3-venv)
+    # systemd-analyze, for the packaging check of deploy/systemd (scripts/check-packaging.py)
+    command -v systemd-analyze >/dev/null 2>&1 || wanted+=(systemd)
     local missing=() pkg
     for pkg in "${wanted[@]}"; do
         if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
