@@ -184,7 +184,11 @@ struct SubjectErasureTests {
         let saved = try Data(contentsOf: URL(fileURLWithPath: path))
         try FileManager.default.removeItem(atPath: path)
         try await fixture.send([Self.body(Self.other, ip: "198.51.100.9", device: "dev-other")])
-        let run = try ETLProcess(["run", "--drain"], environment: TokenRotationTests.environment(fixture))
+        // A one-shot drain refuses (77, one line naming the key); a long-running etl waits, not ready.
+        let drain = try ETLProcess(["run", "--drain"], environment: TokenRotationTests.environment(fixture))
+        #expect(try await drain.wait(timeout: .seconds(60)) == 77)
+        #expect(drain.stderr.contains("subject.key"), "\(drain.stderr)")
+        let run = try ETLProcess(["run"], environment: TokenRotationTests.environment(fixture))
         try await Task.sleep(for: .seconds(4))
         #expect(run.process.isRunning, "\(run.stderr)")
         #expect(try await Self.rows(fixture, Self.other) == 1)
