@@ -75,15 +75,17 @@ enum QuarantineSQL {
     /// AES-256-GCM's nonce and tag around a sealed body (`VaultFormat`: nonce ‖ ciphertext ‖ tag).
     static let sealingOverhead = 28
 
-    /// The rows `ids` select (or every row when nil), oldest first, locked for this transaction.
+    /// The rows `ids` select (or every row when nil), oldest first. Not locked: locking every
+    /// row of a large replay costs a write per row, and two replays of one message still make
+    /// one row (the loader is idempotent on the message id).
     static func select(ids: [Int64]?) -> (sql: String, parameters: [PostgresValue]) {
         let columns = """
             SELECT quarantine_id, message_id, dek_id, body_ciphertext,
                    (extract(epoch FROM sent_at) * 1000)::bigint AS sent_ms, receive_count
             FROM public.etl_quarantine
             """
-        guard let ids else { return (columns + " ORDER BY quarantine_id FOR UPDATE", []) }
-        return (columns + " WHERE quarantine_id = ANY($1::bigint[]) ORDER BY quarantine_id FOR UPDATE", [.text(VaultSQL.intArray(ids))])
+        guard let ids else { return (columns + " ORDER BY quarantine_id", []) }
+        return (columns + " WHERE quarantine_id = ANY($1::bigint[]) ORDER BY quarantine_id", [.text(VaultSQL.intArray(ids))])
     }
 
     /// The ids among `ids` that name no quarantined message.

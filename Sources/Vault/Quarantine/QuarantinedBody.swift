@@ -13,7 +13,7 @@ struct OpenedQuarantine: Sendable {
 }
 
 extension OpenedQuarantine {
-    /// Reads the rows `ids` select (all when nil), locked for the transaction, and opens each
+    /// Reads the rows `ids` select (all when nil) and opens each
     /// body with its data key (each unsealed once) and the associated data naming its message
     /// id and data key.
     static func read(_ session: PostgresSession, ids: [Int64]?, keyring: VaultKeyring) throws -> [OpenedQuarantine] {
