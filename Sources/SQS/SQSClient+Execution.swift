@@ -148,7 +148,7 @@ extension SQSClient {
         }
         var signed: [String: String] = [:]
         for header in headers { signed[header.name] = header.value }
-        let added = signer.sign(method: "POST", url: endpoint, headers: signed, body: body, credentials: credentials, date: Date())
+        let added = signer.sign(method: "POST", parts: endpointParts, headers: signed, body: body, credentials: credentials, date: Date())
         var all = headers
         for key in added.keys.sorted() { all.append((key, added[key]!)) }
         all.append(("User-Agent", "fetchde-sqs/1"))
