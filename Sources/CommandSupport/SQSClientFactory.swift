@@ -16,7 +16,8 @@ public enum SQSClientFactory {
             wireProtocol: SQSWireProtocol(rawValue: settings.sqsProtocol) ?? .auto,
             credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region),
             requestTimeout: .seconds(settings.sqsRequestTimeoutSeconds + settings.waitTimeSeconds),
-            maxIdleConnections: max(8, settings.receiveLoops * 2)
+            // Receives, deletes and visibility changes of up to max_receive_loops loops.
+            maxIdleConnections: max(8, max(settings.receiveLoops, settings.maxReceiveLoops) * 2 + 16)
         )
         return try SQSClient(configuration: configuration, logger: logger)
     }

@@ -15,6 +15,8 @@ enum PipelineMetrics {
     static let deksCreated = Counter(label: "etl_data_keys_created_total")
     static let vaultEntries = Counter(label: "etl_vault_entries_inserted_total")
     static let batchLatency = Timer(label: "etl_batch_duration_seconds")
+    /// Receive loops running now (`receive_loops` up to `max_receive_loops`).
+    static let receiveLoops = Gauge(label: "etl_receive_loops")
 
     /// Counts a failed database call by its SQLSTATE class (or client-side kind) and returns
     /// that label for the log line; nil for errors that are not the database's.
