@@ -20,8 +20,7 @@ struct SQSOperation<Output: Sendable>: Sendable {
         decodeXML: @escaping @Sendable (XMLNode) throws -> Output
     ) {
         self.name = name
-        // Only strings, numbers, arrays and dictionaries go in, so serialisation cannot fail.
-        self.jsonBody = (try? Array(JSONSerialization.data(withJSONObject: json))) ?? Array("{}".utf8)
+        self.jsonBody = JSONRequestBody.encode(json)
         self.queryParameters = query
         self.extraTimeout = extraTimeout
         self.decodeJSON = decodeJSON
