@@ -43,9 +43,9 @@ extension SQSOperation where Output == Void {
 
 enum SQSOperations {
     /// A JSON response body as an object, or nil when it is not one (not JSON, not an
-    /// object, nested deeper than JSONSerialization's limit, a number beyond Double).
+    /// object, nested deeper than `JSONResponseParser.maxDepth`, a number beyond Double).
     static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        JSONResponseParser.object(body)
     }
 
     static let receiveAttributes = ["SentTimestamp", "ApproximateReceiveCount"]
