@@ -40,7 +40,8 @@ else
     BIN="$(swift build -c release --show-bin-path)"
 fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fetchde-bench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+sqs_fast=""
+trap '[ -z "$sqs_fast" ] || kill "$sqs_fast" 2>/dev/null; rm -rf "$WORK"' EXIT
 export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning ETL_WAIT_TIME_SECONDS=1 ETL_RECEIVE_LOOPS="$K"
 BASE_URL="$DATABASE_URL"
 db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE ${1}_$$"; echo "${BASE_URL%/*}/${1}_$$"; }
