@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # The pipeline's benchmarks (figures, not pass/fail), in one run on local services:
-#  1. end-to-end: N messages through the SQS endpoint into PostgreSQL with `etl run` vs a pure
+#  1. end-to-end through an SQS endpoint into PostgreSQL. With ../shared/bench/sqs_fast.py (a
+#     fast in-memory SQS; --latency-ms like a real SQS round trip), for each latency in
+#     LATENCIES (default "0 20"): a backlog of FAST_N messages drained by our bare SQS client
+#     (fetchde-bench sqs-drain: receive+delete loops, no database) and by `etl run --drain`
+#     with the same receive concurrency (ETL_MAX_RECEIVE_LOOPS), msgs/s from launch to the
+#     last delete, etl's CPU µs per message and peak RSS; then the shallow-queue latency
+#     (send → the commit's transaction start, PROBE_N messages 100 ms apart into an idle
+#     `etl run`). Without it, on stock moto (which caps any consumer at ~120 msgs/s):
+#     N messages with `etl run` vs a pure
 #     boto3 receive+delete drain of the same endpoint (its ceiling), the same paced producer
 #     keeping the queue shallow (moto slows down with depth), both timed from the producer's
 #     launch to the Nth delete; plus etl's CPU seconds per 1,000 messages and its peak RSS;
 #  2. `etl ingest` of INGEST_N generated messages vs psql COPY of the same rows, precomputed,
 #     into the same schema with the same indexes.
 #
-#   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4 PARTS="e2e ingest")
+#   scripts/bench-etl.sh            (N=2000 INGEST_N=1000000 K=4 PARTS="e2e ingest";
+#                                    sqs_fast: FAST_N=20000 LATENCIES="0 20" PROBE_N=30)
 #   PARTS=e2e scripts/bench-etl.sh  (only part 1)
 #   BIN_DIR=DIR scripts/bench-etl.sh  (etl and vault from DIR instead of a release build)
 #   PROFILE=1 PARTS=ingest scripts/bench-etl.sh  (also: where the time of etl ingest goes)
@@ -27,16 +36,94 @@ if [ -n "${BIN_DIR:-}" ]; then   # compare builds: BIN_DIR=DIR holding etl and v
 else
     swift build -c release --product etl >&2
     swift build -c release --product vault >&2
+    swift build -c release --product fetchde-bench >&2
     BIN="$(swift build -c release --show-bin-path)"
 fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fetchde-bench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+sqs_fast=""
+trap '[ -z "$sqs_fast" ] || kill "$sqs_fast" 2>/dev/null; rm -rf "$WORK"' EXIT
 export KEYS_DIR="$WORK/keys" METRICS_ADDRESS=off LOG_LEVEL=warning ETL_WAIT_TIME_SECONDS=1 ETL_RECEIVE_LOOPS="$K"
 BASE_URL="$DATABASE_URL"
 db() { psql -X -q -d "$BASE_URL" -c "CREATE DATABASE ${1}_$$"; echo "${BASE_URL%/*}/${1}_$$"; }
 export DATABASE_URL VAULT_DATABASE_URL
 
-if [[ "$PARTS" == *" e2e "* ]]; then
+SQS_FAST="${SQS_FAST:-$ROOT/../shared/bench/sqs_fast.py}"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+if [[ "$PARTS" == *" e2e "* ]] && [ -f "$SQS_FAST" ]; then
+FAST_N="${FAST_N:-20000}"
+PROBE_N="${PROBE_N:-30}"
+LOOPS="${ETL_MAX_RECEIVE_LOOPS:-32}"
+echo "== 1. end to end through sqs_fast.py: a backlog of $FAST_N messages; receive loops $K..$LOOPS (bare drain: $LOOPS loops)"
+for latency in ${LATENCIES:-0 20}; do
+    DATABASE_URL="$(db "bench_fast${latency}")"; VAULT_DATABASE_URL="$DATABASE_URL"
+    rm -rf "$KEYS_DIR"
+    "$BIN/etl" migrate >/dev/null
+    "$BIN/vault" init --no-passphrase >/dev/null
+    sqs_port="$(free_port)"
+    python3 "$SQS_FAST" -H 127.0.0.1 -p "$sqs_port" --latency-ms "$latency" > "$WORK/sqs_fast.log" 2>&1 &
+    sqs_fast=$!
+    until curl -fs "http://127.0.0.1:$sqs_port/" >/dev/null 2>&1; do sleep 0.1; done
+    (
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$sqs_port" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$sqs_port" ETL_MAX_RECEIVE_LOOPS="$LOOPS"
+    fill() { local q; q="$(python3 "$PY" create-queue "$1-$$")"; python3 "$PY" produce --queue-url "$q" --messages "$FAST_N" --max-depth 0 --threads 16; echo "$q"; }
+    # The bare SQS drain: receive(10) + DeleteMessageBatch loops, no database.
+    queue="$(fill "drain$latency" | tail -1)"
+    load_before="$(load)"
+    /usr/bin/time -f "%U %S %M" -o "$WORK/drain-time" "$BIN/fetchde-bench" sqs-drain --queue-url "$queue" \
+        --messages "$FAST_N" --loops "$LOOPS" --tsv > "$WORK/drain"
+    # etl run --drain of the same backlog: timed from launch to the last delete.
+    queue="$(fill "etl$latency" | tail -1)"
+    mport="$(free_port)"
+    start=$(date +%s.%N)
+    SQS_QUEUE_URL="$queue" METRICS_ADDRESS="127.0.0.1:$mport" /usr/bin/time -f "%U %S %M" -o "$WORK/etl-time" "$BIN/etl" run --drain >/dev/null &
+    etl=$!
+    count=0
+    while [ "$count" -lt "$FAST_N" ] && kill -0 "$etl" 2>/dev/null; do
+        sleep 0.02
+        count="$(curl -fs "http://127.0.0.1:$mport/metrics" | awk '$1 == "etl_messages_deleted_total" { print int($2) }')"; count="${count:-0}"
+    done
+    end=$(date +%s.%N)
+    wait "$etl" || echo "  etl run --drain failed" >&2
+    load_after="$(load)"
+    rows="$(psql -X -At -d "$DATABASE_URL" -c 'SELECT count(*) FROM user_logins')"
+    # Shallow queue: one message every 100 ms into an idle `etl run`; send → commit.
+    queue="$(python3 "$PY" create-queue "probe$latency-$$")"
+    SQS_QUEUE_URL="$queue" "$BIN/etl" run &
+    etl=$!
+    sleep 2
+    python3 "$PY" probe --queue-url "$queue" --messages "$PROBE_N" --interval 0.1 > "$WORK/probe"
+    for _ in $(seq 1 100); do
+        [ "$(psql -X -At -d "$DATABASE_URL" -c "SELECT count(*) FROM user_logins WHERE user_id LIKE 'probe%'")" -ge "$PROBE_N" ] && break
+        sleep 0.1
+    done
+    kill -TERM "$etl"; wait "$etl" || true
+    psql -X -At -F $'\t' -d "$DATABASE_URL" -c "SELECT message_id, extract(epoch FROM ingested_at) FROM user_logins WHERE user_id LIKE 'probe%'" > "$WORK/probe-db"
+    read -r user sys rss < "$WORK/etl-time"
+    read -r duser dsys drss < "$WORK/drain-time"
+    python3 - "$latency" "$FAST_N" "$rows" "$start" "$end" "$user" "$sys" "$rss" "$(cut -f2 "$WORK/drain")" "$duser" "$dsys" \
+        "$load_before" "$load_after" "$WORK/probe" "$WORK/probe-db" <<'PY'
+import statistics, sys
+latency, n, rows, start, end, user, sys_, rss, drain, duser, dsys, lb, la, probe, probedb = sys.argv[1:]
+n = int(n)
+rate = n / (float(end) - float(start))
+sent = dict(line.split("\t") for line in open(probe).read().split("\n") if line)
+committed = dict(line.split("\t") for line in open(probedb).read().split("\n") if line)
+lat = sorted((float(committed[m]) - float(t)) * 1000 for m, t in sent.items() if m in committed)
+print(f"  latency {latency} ms (load average {lb} before, {la} after):")
+print(f"    bare SQS drain (fetchde-bench, no database): {float(drain):8.0f} msgs/s, CPU {(float(duser) + float(dsys)) / n * 1e6:5.1f} µs/msg")
+print(f"    etl run --drain (SQS -> PostgreSQL):         {rate:8.0f} msgs/s, CPU {(float(user) + float(sys_)) / n * 1e6:5.1f} µs/msg, "
+      f"peak RSS {int(rss) / 1024:.1f} MB, ratio {rate / float(drain):.2f}" + ("" if int(rows) == n else f"  ROWS {rows} != {n}"))
+if lat:
+    print(f"    shallow queue, send -> commit ({len(lat)} of {len(sent)} messages): median {statistics.median(lat):.0f} ms, "
+          f"max {lat[-1]:.0f} ms")
+PY
+    )
+    kill "$sqs_fast"; wait "$sqs_fast" 2>/dev/null || true
+done
+elif [[ "$PARTS" == *" e2e "* ]]; then
+echo "   (../shared/bench/sqs_fast.py not found: stock moto, which caps any consumer at ~120 msgs/s)"
 DATABASE_URL="$(db bench_e2e)"; VAULT_DATABASE_URL="$DATABASE_URL"
 "$BIN/etl" migrate >/dev/null
 "$BIN/vault" init --no-passphrase >/dev/null

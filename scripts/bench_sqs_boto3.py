@@ -2,7 +2,8 @@
 """The boto3 side of scripts/bench-sqs.sh, and its queue helpers.
 
   bench_sqs_boto3.py drain   --queue-url URL --messages N --loops K   # K threads of receive(10)+delete_batch
-  bench_sqs_boto3.py produce --queue-url URL --messages N [--max-depth 50] [--threads 3]
+  bench_sqs_boto3.py produce --queue-url URL --messages N [--max-depth 50] [--threads 3]   # --max-depth 0: no limit
+  bench_sqs_boto3.py probe   --queue-url URL --messages N [--interval 0.1]   # one at a time: "message_id<TAB>epoch seconds"
   bench_sqs_boto3.py create-queue NAME | delete-queue URL
 
 Endpoint, region and credentials come from the usual AWS_* variables. boto3's SQS model
@@ -85,9 +86,9 @@ def produce(args):
 
     def loop():
         while True:
-            depth = int(sqs.get_queue_attributes(QueueUrl=args.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+            depth = 0 if args.max_depth <= 0 else int(sqs.get_queue_attributes(QueueUrl=args.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
                         ["Attributes"]["ApproximateNumberOfMessages"])
-            if depth >= args.max_depth:
+            if args.max_depth > 0 and depth >= args.max_depth:
                 time.sleep(0.002)
                 continue
             with lock:
@@ -110,6 +111,20 @@ def produce(args):
     return 0 if state["sent"] >= args.messages else 1
 
 
+def probe(args):
+    """Sends N messages one at a time, --interval seconds apart (a shallow queue), and prints
+    each one's MessageId and send time (epoch seconds, taken before the request) for the
+    send-to-commit latency."""
+    sqs = client()
+    body = '{"user_id":"probe%d","device_type":"android","ip":"10.9.%d.%d","device_id":"p-%d","locale":"DE","app_version":"2.3.0"}'
+    for i in range(args.messages):
+        sent = time.time()
+        message_id = sqs.send_message(QueueUrl=args.queue_url, MessageBody=body % (i, i // 256 % 256, i % 256, i))["MessageId"]
+        print(f"{message_id}\t{sent:.6f}", flush=True)
+        time.sleep(args.interval)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +141,10 @@ def main():
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--max-depth", type=int, default=50)
     p.add_argument("--threads", type=int, default=3)
+    r = sub.add_parser("probe")
+    r.add_argument("--queue-url", required=True)
+    r.add_argument("--messages", type=int, default=30)
+    r.add_argument("--interval", type=float, default=0.1)
     c = sub.add_parser("create-queue")
     c.add_argument("name")
     x = sub.add_parser("delete-queue")
@@ -135,6 +154,8 @@ def main():
         return drain(args)
     if args.command == "produce":
         return produce(args)
+    if args.command == "probe":
+        return probe(args)
     if args.command == "create-queue":
         print(client().create_queue(QueueName=args.name)["QueueUrl"])
         return 0

@@ -17,7 +17,8 @@ public enum SQSClientFactory {
             credentials: AWSCredentialsChain(staticCredentials: fixed, endpoint: settings.endpointURL, region: settings.region,
                                              caBundle: settings.caBundle),
             requestTimeout: .seconds(settings.sqsRequestTimeoutSeconds + settings.waitTimeSeconds),
-            maxIdleConnections: max(8, settings.receiveLoops * 2),
+            // Receives, deletes and visibility changes of up to max_receive_loops loops.
+            maxIdleConnections: max(8, max(settings.receiveLoops, settings.maxReceiveLoops) * 2 + 16),
             caBundle: settings.caBundle
         )
         return try SQSClient(configuration: configuration, logger: logger)

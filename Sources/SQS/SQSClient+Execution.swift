@@ -190,7 +190,7 @@ extension SQSClient {
         var signed: [String: String] = [:]
         for header in headers { signed[header.name] = header.value }
         let now = Date().addingTimeInterval(clockOffset.withLock { $0 })
-        let added = signer.sign(method: "POST", url: endpoint, headers: signed, body: body, credentials: credentials, date: now)
+        let added = signer.sign(method: "POST", parts: endpointParts, headers: signed, body: body, credentials: credentials, date: now)
         var all = headers
         for key in added.keys.sorted() { all.append((key, added[key]!)) }
         all.append(("User-Agent", "fetchde-sqs/1"))

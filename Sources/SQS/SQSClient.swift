@@ -14,6 +14,8 @@ public final class SQSClient: Sendable {
     let transport: CurlTransport
     let signer: SigV4Signer
     let endpoint: String
+    /// The endpoint as SigV4 signs it (parsed once).
+    let endpointParts: SigV4URLParts
     /// `.auto` until the endpoint has shown which protocol it speaks.
     let negotiated: Mutex<SQSWireProtocol>
     /// Seconds to add to the local clock when signing: learned from the `Date` of a response
@@ -32,6 +34,7 @@ public final class SQSClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.endpoint = endpoint
+        self.endpointParts = SigV4URLParts(endpoint)
         self.signer = SigV4Signer(service: "sqs", region: configuration.region)
         self.negotiated = Mutex(configuration.wireProtocol)
         self.transport = try CurlTransport(maxConnections: max(1, configuration.maxIdleConnections), threadName: "fetchde-curl-sqs")

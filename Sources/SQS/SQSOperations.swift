@@ -21,8 +21,7 @@ struct SQSOperation<Output: Sendable>: Sendable {
         decodeXML: @escaping @Sendable (XMLNode) throws -> Output
     ) {
         self.name = name
-        // Only strings, numbers, arrays and dictionaries go in, so serialisation cannot fail.
-        self.jsonBody = (try? Array(JSONSerialization.data(withJSONObject: json))) ?? Array("{}".utf8)
+        self.jsonBody = JSONRequestBody.encode(json)
         self.queryParameters = query
         self.extraTimeout = extraTimeout
         self.decodeJSON = decodeJSON
@@ -45,9 +44,9 @@ extension SQSOperation where Output == Void {
 
 enum SQSOperations {
     /// A JSON response body as an object, or nil when it is not one (not JSON, not an
-    /// object, nested deeper than JSONSerialization's limit, a number beyond Double).
+    /// object, nested deeper than `JSONResponseParser.maxDepth`, a number beyond Double).
     static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        JSONResponseParser.object(body)
     }
 
     static let receiveAttributes = ["SentTimestamp", "ApproximateReceiveCount"]

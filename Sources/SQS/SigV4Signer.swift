@@ -1,5 +1,6 @@
 public import Foundation
 import PIICrypto
+import Synchronization
 
 /// AWS Signature Version 4 for one service and region (header signing, `AWS4-HMAC-SHA256`).
 ///
@@ -9,6 +10,8 @@ import PIICrypto
 public struct SigV4Signer: Sendable {
     public let service: String
     public let region: String
+    /// The last signing key derived (it changes only with the day or the secret).
+    private let keyCache = SigV4SigningKeyCache()
 
     public init(service: String, region: String) {
         self.service = service
@@ -21,7 +24,14 @@ public struct SigV4Signer: Sendable {
         method: String, url: String, headers: [String: String], body: [UInt8],
         credentials: AWSCredentials, date: Date
     ) -> [String: String] {
-        let parts = SigV4URLParts(url)
+        sign(method: method, parts: SigV4URLParts(url), headers: headers, body: body, credentials: credentials, date: date)
+    }
+
+    /// `sign` with the URL already split (a client signs every request to one endpoint).
+    func sign(
+        method: String, parts: SigV4URLParts, headers: [String: String], body: [UInt8],
+        credentials: AWSCredentials, date: Date
+    ) -> [String: String] {
         let amzDate = SigV4Signer.amzDate(date)
         let day = String(amzDate.prefix(8))
 
@@ -52,9 +62,12 @@ public struct SigV4Signer: Sendable {
             lowercaseHex(SigV4Digest.sha256(Array(canonicalRequest.utf8))),
         ].joined(separator: "\n")
 
-        var key = SigV4Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), message: Array(day.utf8))
-        for component in [region, service, "aws4_request"] {
-            key = SigV4Digest.hmacSHA256(key: key, message: Array(component.utf8))
+        let key = keyCache.key(day: day, secret: credentials.secretAccessKey) {
+            var key = SigV4Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), message: Array(day.utf8))
+            for component in [region, service, "aws4_request"] {
+                key = SigV4Digest.hmacSHA256(key: key, message: Array(component.utf8))
+            }
+            return key
         }
         let signature = lowercaseHex(SigV4Digest.hmacSHA256(key: key, message: Array(stringToSign.utf8)))
 
@@ -67,16 +80,38 @@ public struct SigV4Signer: Sendable {
         return added
     }
 
-    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC (proleptic Gregorian calendar, years 0-9999), by
+    /// arithmetic: a Foundation `Calendar` per request cost more than the rest of signing.
     static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let s = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let (days, second) = (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400, ((seconds % 86_400) + 86_400) % 86_400)
+        // Days since 1970-01-01 → civil date (H. Hinnant's days_from_civil, inverted).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(0, value)
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
         }
-        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2) + "Z"
+        digits(year, 4); digits(month, 2); digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(second / 3600, 2); digits(second / 60 % 60, 2); digits(second % 60, 2)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Trims and collapses runs of spaces, as SigV4's canonical headers require.
@@ -86,8 +121,20 @@ public struct SigV4Signer: Sendable {
     }
 }
 
+/// The last SigV4 signing key, by day and secret: deriving it takes four HMACs.
+final class SigV4SigningKeyCache: Sendable {
+    private let last = Mutex<(day: String, secret: String, key: [UInt8])?>(nil)
+
+    func key(day: String, secret: String, derive: () -> [UInt8]) -> [UInt8] {
+        if let cached = last.withLock({ $0 }), cached.day == day, cached.secret == secret { return cached.key }
+        let key = derive()
+        last.withLock { $0 = (day, secret, key) }
+        return key
+    }
+}
+
 /// The URL pieces that SigV4 signs.
-struct SigV4URLParts {
+struct SigV4URLParts: Sendable {
     var hostHeader: String
     var canonicalURI: String
     var canonicalQuery: String

@@ -37,6 +37,7 @@ public struct FetchDESettings: Sendable {
     /// Pipeline tuning (SPEC §7): see `config/config.ini` for what each means.
     public var receiveBatch: Int
     public var receiveLoops: Int
+    public var maxReceiveLoops: Int
     public var waitTimeSeconds: Int
     public var visibilityTimeout: Int
     public var batchSize: Int
@@ -94,6 +95,7 @@ public struct FetchDESettings: Sendable {
         keysDirectory = text("keys.dir") ?? "keys"
         receiveBatch = try number("etl.receive_batch", default: 10, range: 1...10)
         receiveLoops = try number("etl.receive_loops", default: 4, range: 1...64)
+        maxReceiveLoops = try number("etl.max_receive_loops", default: 32, range: 1...256)
         waitTimeSeconds = try number("etl.wait_time_seconds", default: 5, range: 0...20)
         visibilityTimeout = try number("etl.visibility_timeout", default: 60, range: 2...43_200)
         batchSize = try number("etl.batch_size", default: 500, range: 1...100_000)

@@ -47,9 +47,11 @@ struct PipelineFixture {
         return settings
     }
 
-    /// Runs `etl run --drain` in-process until the queue is empty and returns its summary.
-    func drain(logger: Logger = .test, databaseURL: String? = nil) async throws -> RunSummary {
-        let settings = try settings(databaseURL: databaseURL)
+    /// Runs `etl run --drain` in-process until the queue is empty and returns its summary;
+    /// `configure` may change the settings first.
+    func drain(logger: Logger = .test, databaseURL: String? = nil, configure: (inout FetchDESettings) -> Void = { _ in }) async throws -> RunSummary {
+        var settings = try settings(databaseURL: databaseURL)
+        configure(&settings)
         let health = HealthState()
         let writer = BatchWriter(url: settings.databaseURL, dekMaxEncryptions: 1_000_000, fallbackDate: "2000-01-01", logger: logger)
         let watcher = ActiveKeysWatcher(loader: ActiveKeysLoader(keys: keys.directory), writer: writer, health: health, logger: logger)

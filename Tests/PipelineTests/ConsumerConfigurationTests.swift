@@ -20,3 +20,15 @@ struct ConsumerConfigurationTests {
         #expect(throws: SettingsError.self) { try Self.configuration(["ETL_MAX_IN_FLIGHT_BYTES": "64MiB"]) }
     }
 }
+
+extension ConsumerConfigurationTests {
+    @Test("max_receive_loops: 32 by default, ETL_MAX_RECEIVE_LOOPS overrides, never below receive_loops")
+    func receiveLoops() throws {
+        let defaults = try Self.configuration([:])
+        #expect(defaults.receiveLoops == 4)
+        #expect(defaults.maxReceiveLoops == 32)
+        #expect(try Self.configuration(["ETL_MAX_RECEIVE_LOOPS": "64"]).maxReceiveLoops == 64)
+        #expect(try Self.configuration(["ETL_RECEIVE_LOOPS": "8", "ETL_MAX_RECEIVE_LOOPS": "2"]).maxReceiveLoops == 8)
+        #expect(throws: SettingsError.self) { try Self.configuration(["ETL_MAX_RECEIVE_LOOPS": "0"]) }
+    }
+}

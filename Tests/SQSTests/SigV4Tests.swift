@@ -124,6 +124,40 @@ struct SigV4Tests {
         #expect(SigV4Signer.amzDate(Self.suiteDate) == "20150830T123600Z")
     }
 
+    @Test("amzDate by arithmetic matches Foundation's UTC calendar (leap days, centuries, before 1970)")
+    func amzDateMatchesCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func reference(_ date: Date) -> String {
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [-1, -86_400, -86_401, 951_782_399, 951_782_400, 951_868_800, 4_107_542_399, 4_107_542_400, 253_402_300_799]
+        let random = (0..<2000).map { _ in TimeInterval(Int64.random(in: -2_000_000_000...8_000_000_000, using: &generator)) + 0.75 }
+        for seconds in fixed + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(SigV4Signer.amzDate(date) == reference(date), "\(seconds)")
+        }
+    }
+
+    @Test("the cached signing key follows the day and the secret")
+    func signingKeyFollowsDayAndSecret() {
+        let signer = SigV4Signer(service: "sqs", region: "us-east-1")
+        let other = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "another-secret")
+        func authorization(_ credentials: AWSCredentials, _ date: Date) -> String {
+            signer.sign(method: "POST", url: "http://127.0.0.1:4566/", headers: [:], body: [], credentials: credentials, date: date)["Authorization"]!
+        }
+        func fresh(_ credentials: AWSCredentials, _ date: Date) -> String {
+            SigV4Signer(service: "sqs", region: "us-east-1")
+                .sign(method: "POST", url: "http://127.0.0.1:4566/", headers: [:], body: [], credentials: credentials, date: date)["Authorization"]!
+        }
+        let nextDay = Self.suiteDate.addingTimeInterval(86_400)
+        for (credentials, date) in [(Self.suiteCredentials, Self.suiteDate), (other, Self.suiteDate), (other, nextDay), (Self.suiteCredentials, nextDay)] {
+            #expect(authorization(credentials, date) == fresh(credentials, date))
+        }
+    }
+
     @Test func percentEncodingKeepsOnlyUnreserved() {
         #expect(AWSPercentEncoding.encode("a b+c/~_-.*") == "a%20b%2Bc%2F~_-.%2A")
         #expect(AWSPercentEncoding.encode("é") == "%C3%A9")

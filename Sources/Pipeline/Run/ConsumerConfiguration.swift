@@ -4,7 +4,9 @@ public import Settings
 public struct ConsumerConfiguration: Sendable {
     public var queueURL: String
     public var receiveBatch: Int
+    /// Receive loops that always run; up to `maxReceiveLoops` while receives come back full.
     public var receiveLoops: Int
+    public var maxReceiveLoops: Int
     public var waitTimeSeconds: Int
     public var visibilityTimeout: Int
     public var batchSize: Int
@@ -21,6 +23,7 @@ public struct ConsumerConfiguration: Sendable {
         self.queueURL = queueURL
         receiveBatch = settings.receiveBatch
         receiveLoops = settings.receiveLoops
+        maxReceiveLoops = max(settings.receiveLoops, settings.maxReceiveLoops)
         waitTimeSeconds = settings.waitTimeSeconds
         visibilityTimeout = settings.visibilityTimeout
         batchSize = settings.batchSize
@@ -38,5 +41,7 @@ public struct RunSummary: Sendable, Equatable {
     public var outcome = BatchOutcome()
     public var deleted = 0
     public var deleteFailures = 0
+    /// The most receive loops that ran at once.
+    public var peakReceiveLoops = 0
     public init() {}
 }

@@ -25,6 +25,8 @@ enum PipelineMetrics {
     static let inFlight = Gauge(label: "etl_messages_in_flight")
     static let tokenKeyVersion = Gauge(label: "etl_active_token_key_version")
     static let vaultKeyVersion = Gauge(label: "etl_active_vault_key_version")
+    /// Receive loops running now (`receive_loops` up to `max_receive_loops`).
+    static let receiveLoops = Gauge(label: "etl_receive_loops")
 
     /// Counts a failed database call by its SQLSTATE class (or client-side kind) and returns
     /// that label for the log line; nil for errors that are not the database's.
@@ -111,6 +113,7 @@ public enum PipelineMetricsCatalog {
         "etl_batch_duration_seconds": "Time to commit one batch, retries included.",
         "etl_message_age_seconds": "Age of a message at its commit: now minus its SQS SentTimestamp.",
         "etl_messages_in_flight": "Messages received and not yet deleted or given up on.",
+        "etl_receive_loops": "SQS receive loops running now (receive_loops, more while receives come back full, up to max_receive_loops).",
         "etl_active_token_key_version": "Version of the token key the process tokenizes with.",
         "etl_active_vault_key_version": "Version of the vault public key the process seals data keys to.",
         "etl_quarantine_messages": "Rows in etl_quarantine by reason (refreshed every minute by etl run).",

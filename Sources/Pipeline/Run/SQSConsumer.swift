@@ -5,9 +5,10 @@ public import ServiceLifecycle
 public import SQS
 import Synchronization
 
-/// `etl run`: K receive loops feed a bounded buffer; one batch loop commits batches formed by
-/// count and time, then deletes exactly what was committed; an extender keeps the visibility
-/// of long-held messages; a watcher follows key rotations. Graceful shutdown stops receiving,
+/// `etl run`: receive loops (`receive_loops` always, up to `max_receive_loops` while receives
+/// come back full: see ``ReceiveConcurrency``) feed a bounded buffer; one batch loop commits
+/// batches formed by count and time, then deletes exactly what was committed; an extender
+/// keeps the visibility of long-held messages; a watcher follows key rotations. Graceful shutdown stops receiving,
 /// finishes what is held (commit, delete) and returns.
 public final class SQSConsumer: Service, Sendable {
     private let configuration: ConsumerConfiguration
@@ -19,6 +20,7 @@ public final class SQSConsumer: Service, Sendable {
     private let buffer: MessageBuffer
     private let stopping = Atomic<Bool>(false)
     private let activeReceivers = Atomic<Int>(0)
+    private let concurrency: ReceiveConcurrency
     private let idleLoops: Mutex<[Bool]>
     private let totals = Mutex(RunSummary())
     /// Why `--drain` must stop: the keys cannot be used (thrown by ``run()``).
@@ -40,10 +42,15 @@ public final class SQSConsumer: Service, Sendable {
         self.logger = logger
         self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight, maxInFlightBytes: configuration.maxInFlightBytes)
         self.idleLoops = Mutex(Array(repeating: false, count: configuration.receiveLoops))
+        self.concurrency = ReceiveConcurrency(minimum: configuration.receiveLoops, maximum: configuration.maxReceiveLoops)
     }
 
     /// What the run did so far.
-    public var summary: RunSummary { totals.withLock { $0 } }
+    public var summary: RunSummary {
+        var done = totals.withLock { $0 }
+        done.peakReceiveLoops = concurrency.peak
+        return done
+    }
 
     /// Asks the consumer to stop receiving and finish what it holds.
     public func requestStop() { stopping.store(true, ordering: .relaxed) }
@@ -53,9 +60,7 @@ public final class SQSConsumer: Service, Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.watchKeys() }
                 group.addTask { await self.extendVisibility() }
-                for loop in 0..<configuration.receiveLoops {
-                    group.addTask { await self.receiveLoop(loop) }
-                }
+                group.addTask { await self.superviseReceivers() }
                 try await self.batchLoop()
                 group.cancelAll()
             }
@@ -70,6 +75,7 @@ public final class SQSConsumer: Service, Sendable {
             "received": "\(done.received)", "inserted": "\(done.outcome.inserted)",
             "duplicates": "\(done.outcome.duplicates)", "quarantined": "\(done.outcome.quarantined)",
             "deleted": "\(done.deleted)", "delete_failures": "\(done.deleteFailures)",
+            "peak_receive_loops": "\(done.peakReceiveLoops)",
         ])
     }
 
@@ -77,17 +83,42 @@ public final class SQSConsumer: Service, Sendable {
 
     // MARK: receiving
 
-    private func receiveLoop(_ index: Int) async {
+    /// Runs the `receive_loops` base loops, and one more loop each time a receive asks for it
+    /// (see ``ReceiveConcurrency``).
+    private func superviseReceivers() async {
+        let (requests, more) = AsyncStream<Void>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            for loop in 0..<concurrency.minimum {
+                concurrency.startBase()
+                group.addTask { await self.receiveLoop(loop, more: more) }
+            }
+            PipelineMetrics.receiveLoops.record(concurrency.running)
+            for await _ in requests {
+                group.addTask { await self.receiveLoop(nil, more: more) }
+            }
+        }
+    }
+
+    /// One receive loop: base loops (`index` set) run until shutdown; an added loop (`index`
+    /// nil) ends when a receive brings less than half a batch, fails, or finds no room in the
+    /// in-flight budget. A full receive asks for one more loop.
+    private func receiveLoop(_ index: Int?, more: AsyncStream<Void>.Continuation) async {
         activeReceivers.add(1, ordering: .relaxed)
-        defer { activeReceivers.subtract(1, ordering: .relaxed) }
+        defer {
+            activeReceivers.subtract(1, ordering: .relaxed)
+            concurrency.stopped()
+            PipelineMetrics.receiveLoops.record(concurrency.running)
+        }
         var backoff = Backoff()
         let batch = configuration.receiveBatch
         while !isStopping && !Task.isCancelled {
             guard watcher.keys != nil else {
+                if index == nil { return }
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
             guard buffer.reserve(batch) else {
+                if index == nil { return }
                 try? await Task.sleep(for: .milliseconds(10))
                 continue
             }
@@ -101,15 +132,21 @@ public final class SQSConsumer: Service, Sendable {
                 buffer.add(messages, reserved: batch)
                 health.setQueue(true)
                 backoff.reset()
-                idleLoops.withLock { $0[index] = messages.isEmpty }
-                logger.trace("received", metadata: ["messages": "\(messages.count)", "loop": "\(index)"])
+                if let index { idleLoops.withLock { $0[index] = messages.isEmpty } }
+                logger.trace("received", metadata: ["messages": "\(messages.count)", "loop": "\(index.map(String.init) ?? "added")"])
                 if !messages.isEmpty {
                     PipelineMetrics.received.increment(by: messages.count)
                     totals.withLock { $0.received += messages.count }
                 }
+                if messages.count == batch, !isStopping, concurrency.claimExtra() {
+                    PipelineMetrics.receiveLoops.record(concurrency.running)
+                    more.yield()
+                } else if index == nil, messages.count * 2 < batch {
+                    return
+                }
             } catch {
                 buffer.release(batch)
-                if Task.isCancelled { return }
+                if Task.isCancelled || index == nil { return }
                 health.setQueue(false)
                 let delay = backoff.next()
                 logger.warning("receive failed; retrying", metadata: [
@@ -309,6 +346,9 @@ public final class SQSConsumer: Service, Sendable {
         logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
     }
 
+    /// ChangeMessageVisibilityBatch requests in flight at once.
+    static let extendConcurrency = 16
+
     /// Attempts of DeleteMessageBatch per chunk, the first included.
     static let deleteAttempts = 4
 
@@ -343,16 +383,23 @@ public final class SQSConsumer: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(500))
             let due = buffer.dueForExtension(olderThan: half)
             guard !due.isEmpty else { continue }
-            for start in stride(from: 0, to: due.count, by: 10) {
-                let chunk = due[start..<min(start + 10, due.count)]
-                let entries = chunk.enumerated().map {
-                    SQSVisibilityEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle, visibilityTimeout: configuration.visibilityTimeout)
-                }
-                do {
-                    let result = try await sqs.changeMessageVisibilityBatch(queueURL: configuration.queueURL, entries: entries)
-                    PipelineMetrics.visibilityExtended.increment(by: result.successful.count)
-                } catch {
-                    logger.warning("visibility extension failed", metadata: ["messages": "\(entries.count)", "error": "\(error)"])
+            // Ten per request, up to `extendConcurrency` requests at once: a round trip of
+            // 20 ms must not make extending a large backlog take longer than its timeout.
+            let chunks = stride(from: 0, to: due.count, by: 10).map { due[$0..<min($0 + 10, due.count)] }
+            await withTaskGroup(of: Void.self) { group in
+                for (number, chunk) in chunks.enumerated() {
+                    if number >= Self.extendConcurrency { await group.next() }
+                    group.addTask {
+                        let entries = chunk.enumerated().map {
+                            SQSVisibilityEntry(id: "\($0.offset)", receiptHandle: $0.element.receiptHandle, visibilityTimeout: self.configuration.visibilityTimeout)
+                        }
+                        do {
+                            let result = try await self.sqs.changeMessageVisibilityBatch(queueURL: self.configuration.queueURL, entries: entries)
+                            PipelineMetrics.visibilityExtended.increment(by: result.successful.count)
+                        } catch {
+                            self.logger.warning("visibility extension failed", metadata: ["messages": "\(entries.count)", "error": "\(error)"])
+                        }
+                    }
                 }
             }
             logger.debug("visibility extended", metadata: ["messages": "\(due.count)"])
