@@ -105,7 +105,7 @@ struct MetricsEndpointTests {
         let (fixture, run, port, environment) = try await start("metrics", address: { "127.0.0.1:\($0)" })
         try await waitUntilServing(port: port)
         kill(run.process.processIdentifier, SIGTERM)
-        #expect(try await run.wait() == 0)
+        #expect(try await run.wait() == 0, "\(run.stderr.suffix(800))")
         try await fixture.send(DemoData(count: 50, malformedEvery: 10, seed: 3).bodies())
         let drain = try ETLProcess(["run", "--drain"], environment: environment)
         #expect(try await drain.wait() == 0)

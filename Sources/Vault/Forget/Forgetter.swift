@@ -34,7 +34,7 @@ public struct Forgetter: Sendable {
                 return try session.transaction {
                     // Waits for the transactions storing entries now (an etl batch holding this
                     // value, uncommitted) and holds new ones until the tombstone is committed;
-                    // they then skip it (fetchde.refuse_forgotten): the value cannot come back.
+                    // those then drop it (fetchde.refuse_forgotten): the value cannot come back.
                     try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
                     let entries = try session.execute(
                         "SELECT field FROM public.pii_vault WHERE \(VaultSQL.anyField) AND token = $1 ORDER BY field FOR UPDATE", [.text(token)]

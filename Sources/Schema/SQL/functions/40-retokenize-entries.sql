@@ -199,8 +199,8 @@ BEGIN
     ON CONFLICT (field, token) DO NOTHING;
     PERFORM fetchde.retokenize_replace('pii_vault');
     -- The copy has none of pii_vault's own triggers: the guard against forgotten values.
-    CREATE TRIGGER fetchde_forgotten_guard BEFORE INSERT ON public.pii_vault
-        FOR EACH ROW EXECUTE FUNCTION fetchde.refuse_forgotten();
+    CREATE TRIGGER fetchde_forgotten_guard AFTER INSERT ON public.pii_vault
+        REFERENCING NEW TABLE AS fetchde_new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchde.refuse_forgotten();
     DELETE FROM public.retokenize_entries_log;
     DELETE FROM public.retokenize_entries_rebuild;
     RETURN applied;
