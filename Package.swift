@@ -70,12 +70,11 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "vault", dependencies: [
-            "Vault", "CommandSupport",
+            "Vault", "CommandSupport", "PIICrypto", "Settings",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "fetchde-bench", dependencies: [
-            "PIICrypto", "SQS", "Pipeline",
+            "PIICrypto", "SQS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandSupport
 import Foundation
 import Synchronization
+import PIICrypto
 import Vault
 
 extension VaultCommand {
@@ -83,7 +84,7 @@ extension VaultCommand {
                 return try await runVerify(reader, from: from)
             }
             let verifier = try await reader.verify()
-            let head = verifier.head.map { String(format: "%02x", $0) }.joined()
+            let head = lowercaseHex(verifier.head)
             if json {
                 try Console.json(VerifyReport(
                     ok: verifier.failure == nil, rows: verifier.checked, head: head,
@@ -120,7 +121,7 @@ extension VaultCommand {
             }
         }
 
-        static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        static func hex(_ bytes: [UInt8]) -> String { lowercaseHex(bytes) }
 
         /// `vault audit checkpoint --out FILE`.
         struct Checkpoint: AsyncParsableCommand {
@@ -217,8 +218,8 @@ struct AuditEntry: Encodable {
         outcome = row.outcome
         reason = row.reason
         detail = row.detail
-        prevHash = row.prevHash.map { String(format: "%02x", $0) }.joined()
-        rowHash = row.rowHash.map { String(format: "%02x", $0) }.joined()
+        prevHash = lowercaseHex(row.prevHash)
+        rowHash = lowercaseHex(row.rowHash)
     }
 
     /// ISO 8601, UTC, microseconds: `2025-01-31T12:34:56.123456Z`.
