@@ -33,7 +33,7 @@ struct FaultTests {
             #expect(try await fixture.database.scalar("SELECT count(DISTINCT message_id) FROM user_logins") == Int64(valid))
         }
 
-        func waitForRows(atLeast count: Int64, timeout: Duration = .seconds(60)) async throws {
+        func waitForRows(atLeast count: Int64, timeout: Duration = .seconds(120)) async throws {
             let deadline = ContinuousClock.now + timeout
             while try await rows() < count {
                 guard ContinuousClock.now < deadline else {

@@ -39,9 +39,11 @@ struct PostgresConnectionTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) {
             _ = try await PostgresConnection.connect(
-                url: "postgresql://postgres:hunter2-secret@127.0.0.1:1/fetchde?connect_timeout=5", logger: Harness.logger)
+                url: "postgresql://postgres:hunter2-secret@127.0.0.1:1/fetchde?connect_timeout=120", logger: Harness.logger)
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Refused, not timed out: well under connect_timeout even when the whole suite keeps
+        // the machine's two cores busy (seen: up to 27 s before the task was scheduled again).
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(error?.code == .connectionFailed)
         #expect(error?.isConnectionError == true)
         #expect(!"\(error.map { String(describing: $0) } ?? "")".contains("hunter2"))
