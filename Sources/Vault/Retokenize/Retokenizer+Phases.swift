@@ -45,7 +45,9 @@ extension Retokenizer {
     ) async throws -> T {
         try await VaultDatabase.withSession(environment) { session in
             try VaultDatabase.assumeVaultAdmin(session, action: "retokenize", reason: "", detail: "worker")
-            try session.executeScript(settings)
+            // A worker of a long, resumable run waits behind a batch's locks as long as it takes
+            // (the interactive commands' 10 s lock timeout would end the run for nothing).
+            try session.executeScript("SET lock_timeout = 0; " + settings)
             return try body(session)
         }
     }
