@@ -27,6 +27,8 @@ let package = Package(
 
         // Wrapper modules: the only ones that import the C targets.
         .target(name: "PIICrypto", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // The opening half (HPKE and AES-GCM open, private-key files): only the vault links it.
+        .target(name: "VaultCrypto", dependencies: ["PIICrypto", "COpenSSL", "COpenSSLShims"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SQS", dependencies: [
             "CCurl", "CCurlShims", "PIICrypto",
@@ -50,11 +52,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Vault", dependencies: [
-            "PIICrypto", "Postgres", "Schema", "Settings", "VaultFormat", "Pipeline",
+            "PIICrypto", "VaultCrypto", "Postgres", "Schema", "Settings", "VaultFormat", "Pipeline",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CommandSupport", dependencies: [
-            "Settings", "PIICrypto", "Postgres", "SQS", "Schema",
+            "Settings", "PIICrypto", "Postgres", "SQS", "Schema", "Pipeline", "VaultFormat",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -85,12 +87,13 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Schema", "PIICrypto", "VaultCrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "CommandSupportTests", dependencies: [
-            "CommandSupport", .product(name: "Logging", package: "swift-log"),
+            "CommandSupport", "PIICrypto", "Pipeline", "Postgres", "SQS", "Schema", "Settings", "VaultFormat",
+            .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto", "VaultCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: [
@@ -98,11 +101,11 @@ let package = Package(
         ]),
         .testTarget(name: "SQSIntegrationTests", dependencies: ["SQS", "TestSupport"]),
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
-            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport",
+            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "VaultCrypto", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "VaultIntegrationTests", dependencies: [
-            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport",
+            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "VaultCrypto", "VaultFormat", "TestSupport",
         ]),
     ]
 )

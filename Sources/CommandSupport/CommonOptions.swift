@@ -50,10 +50,10 @@ public struct CommonOptions: ParsableArguments, Sendable {
     /// Bootstraps logging once per process from the settings and returns the root logger.
     public func bootstrapLogging(label: String, settings: FetchDESettings) throws -> Logger {
         guard let level = Logger.Level(rawValue: settings.logLevel) else {
-            throw SettingsError("log.level must be one of trace, debug, info, notice, warning, error")
+            throw SettingsError(.invalidValue, "log.level must be one of trace, debug, info, notice, warning, error")
         }
         guard ["text", "json"].contains(settings.logFormat) else {
-            throw SettingsError("log.format must be text or json")
+            throw SettingsError(.invalidValue, "log.format must be text or json")
         }
         LogBootstrap.bootstrap(format: settings.logFormat == "json" ? .json : .text, level: level)
         var logger = Logger(label: label)

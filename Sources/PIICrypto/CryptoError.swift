@@ -8,7 +8,7 @@ import COpenSSL
 /// `"\(error)"` stay generic.
 public struct CryptoError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     /// What went wrong, as a comparable value (`error.code == .authenticationFailure`).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible, CaseIterable {
         private let name: String
         private init(_ name: String) { self.name = name }
 
@@ -18,12 +18,14 @@ public struct CryptoError: Error, CustomStringConvertible, CustomDebugStringConv
         public static let invalidKey = Code("invalidKey")
         /// An input (nonce, encapsulated key, encoding, length) is malformed.
         public static let invalidInput = Code("invalidInput")
-        /// A passphrase-protected key could not be decrypted (wrong or missing passphrase).
-        public static let wrongPassphrase = Code("wrongPassphrase")
         /// An HPKE context has used all of its sequence numbers.
         public static let messageLimitReached = Code("messageLimitReached")
         /// OpenSSL reported an internal failure.
         public static let openSSLFailure = Code("openSSLFailure")
+
+        public static let allCases: [Code] = [
+            .authenticationFailure, .invalidKey, .invalidInput, .messageLimitReached, .openSSLFailure,
+        ]
 
         public var description: String { name }
     }

@@ -2,7 +2,7 @@
 /// HKDF-SHA256 (0x0001) and AES-128-GCM (0x0001) or AES-256-GCM (0x0002).
 ///
 /// The pipeline seals each data key to the vault's public key with ``seal(recipient:info:aad:plaintext:aead:)``;
-/// only the holder of the vault private key can ``open(encapsulatedKey:ciphertext:recipient:info:aad:aead:)`` it.
+/// only the holder of the vault private key can open it (`HPKE.open`, in VaultCrypto, which only `vault` links).
 public enum HPKE {
     static let kemID: UInt16 = 0x0020
     static let kdfID: UInt16 = 0x0001
@@ -17,16 +17,6 @@ public enum HPKE {
         var context = try setupBaseSender(recipient: recipient, info: info, aead: aead)
         let ciphertext = try context.seal(aad: aad, plaintext: plaintext)
         return (context.encapsulatedKey, ciphertext)
-    }
-
-    /// Opens a single-shot ``seal(recipient:info:aad:plaintext:aead:)`` output. Wrong key, `info`,
-    /// `aad` or encapsulated key throws (``CryptoError/Code/authenticationFailure`` or `.invalidInput`).
-    public static func open(
-        encapsulatedKey: [UInt8], ciphertext: [UInt8], recipient: X25519PrivateKey, info: [UInt8], aad: [UInt8],
-        aead: AEADAlgorithm
-    ) throws -> SecureBytes {
-        var context = try setupBaseRecipient(encapsulatedKey: encapsulatedKey, recipient: recipient, info: info, aead: aead)
-        return try context.open(aad: aad, ciphertext: ciphertext)
     }
 
     /// SetupBaseS with a fresh ephemeral key: a context for sealing several messages in order.
@@ -45,13 +35,6 @@ public enum HPKE {
         return SenderContext(encapsulatedKey: enc, schedule: schedule)
     }
 
-    /// SetupBaseR: a context for opening the messages of one sender context, in order.
-    public static func setupBaseRecipient(
-        encapsulatedKey: [UInt8], recipient: X25519PrivateKey, info: [UInt8], aead: AEADAlgorithm
-    ) throws -> RecipientContext {
-        let sharedSecret = try decapsulate(enc: encapsulatedKey, recipient: recipient)
-        return RecipientContext(schedule: KeySchedule(sharedSecret: sharedSecret, info: info, aead: aead))
-    }
 
     // MARK: DHKEM(X25519, HKDF-SHA256), RFC 9180 §4.1
 
@@ -63,14 +46,7 @@ public enum HPKE {
         return (extractAndExpand(dh: dh, kemContext: enc + recipient.rawRepresentation), enc)
     }
 
-    static func decapsulate(enc: [UInt8], recipient: X25519PrivateKey) throws -> SecureBytes {
-        guard enc.count == 32 else { throw CryptoError(.invalidInput, "HPKE encapsulated key must be 32 bytes") }
-        let ephemeral = try X25519PublicKey(rawRepresentation: enc)
-        let dh = try recipient.sharedSecret(with: ephemeral)
-        return extractAndExpand(dh: dh, kemContext: enc + recipient.publicKey.rawRepresentation)
-    }
-
-    static func extractAndExpand(dh: SecureBytes, kemContext: [UInt8]) -> SecureBytes {
+    package static func extractAndExpand(dh: SecureBytes, kemContext: [UInt8]) -> SecureBytes {
         let suite = kemSuiteID
         let prk = labeledExtract(suiteID: suite, salt: SecureBytes(count: 0), label: "eae_prk", ikm: dh)
         return labeledExpand(suiteID: suite, prk: prk, label: "shared_secret", info: kemContext, length: 32)
@@ -100,16 +76,16 @@ public enum HPKE {
 
 extension HPKE {
     /// The output of KeyScheduleS/R (RFC 9180 §5.1) for base mode.
-    struct KeySchedule: Sendable {
-        let aead: AEADAlgorithm
+    package struct KeySchedule: Sendable {
+        package let aead: AEADAlgorithm
         let sharedSecret: SecureBytes
         let keyScheduleContext: [UInt8]
         let secret: SecureBytes
-        let key: SecureBytes
+        package let key: SecureBytes
         let baseNonce: [UInt8]
         let exporterSecret: SecureBytes
 
-        init(sharedSecret: SecureBytes, info: [UInt8], aead: AEADAlgorithm) {
+        package init(sharedSecret: SecureBytes, info: [UInt8], aead: AEADAlgorithm) {
             let suite = Array("HPKE".utf8) + i2osp(kemID) + i2osp(kdfID) + i2osp(aead.hpkeID)
             let pskIDHash = labeledExtract(suiteID: suite, salt: SecureBytes(count: 0), label: "psk_id_hash", ikm: SecureBytes(count: 0))
             let infoHash = labeledExtract(suiteID: suite, salt: SecureBytes(count: 0), label: "info_hash", ikm: SecureBytes(info))
@@ -131,7 +107,7 @@ extension HPKE {
         let suiteID: [UInt8]
 
         /// base_nonce XOR I2OSP(seq, Nn).
-        func nonce(sequenceNumber: UInt64) -> [UInt8] {
+        package func nonce(sequenceNumber: UInt64) -> [UInt8] {
             var nonce = baseNonce
             var seq = sequenceNumber
             var index = nonce.count - 1
@@ -143,7 +119,7 @@ extension HPKE {
             return nonce
         }
 
-        func export(exporterContext: [UInt8], length: Int) throws -> SecureBytes {
+        package func export(exporterContext: [UInt8], length: Int) throws -> SecureBytes {
             guard length >= 0, length <= 255 * 32 else { throw CryptoError(.invalidInput, "HPKE export length") }
             return labeledExpand(suiteID: suiteID, prk: exporterSecret, label: "sec", info: exporterContext, length: length)
         }
@@ -184,31 +160,4 @@ extension HPKE {
         }
     }
 
-    /// A recipient's decryption context (RFC 9180 §5.2).
-    public struct RecipientContext: Sendable {
-        let schedule: KeySchedule
-        /// Sequence number the next ``open(aad:ciphertext:)`` will use.
-        public private(set) var sequenceNumber: UInt64 = 0
-
-        init(schedule: KeySchedule) { self.schedule = schedule }
-
-        /// Opens the next message in order.
-        public mutating func open(aad: [UInt8], ciphertext: [UInt8]) throws -> SecureBytes {
-            guard sequenceNumber < UInt64.max else { throw CryptoError(.messageLimitReached, "HPKE sequence number exhausted") }
-            let plaintext = try open(aad: aad, ciphertext: ciphertext, sequenceNumber: sequenceNumber)
-            sequenceNumber += 1
-            return plaintext
-        }
-
-        /// Opens the message sealed with `sequenceNumber` (e.g. when messages are stored out of order).
-        public func open(aad: [UInt8], ciphertext: [UInt8], sequenceNumber: UInt64) throws -> SecureBytes {
-            try AESGCM.open(ciphertext, key: schedule.key, nonce: schedule.nonce(sequenceNumber: sequenceNumber),
-                            aad: aad, algorithm: schedule.aead)
-        }
-
-        /// Secret export (RFC 9180 §5.3).
-        public func export(exporterContext: [UInt8], length: Int) throws -> SecureBytes {
-            try schedule.export(exporterContext: exporterContext, length: length)
-        }
-    }
 }

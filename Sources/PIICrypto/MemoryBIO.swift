@@ -2,17 +2,17 @@ import COpenSSL
 import COpenSSLShims
 
 /// Sole owner of one `BIO`, freed in `deinit`.
-final class MemoryBIO {
-    let bio: OpaquePointer
+package final class MemoryBIO {
+    package let bio: OpaquePointer
 
     /// An empty, writable memory BIO that wipes its buffer when freed (`BIO_s_secmem`).
-    init() throws {
+    package init() throws {
         guard let bio = BIO_new(BIO_s_secmem()) else { throw CryptoError(.openSSLFailure, "BIO_new") }
         self.bio = bio
     }
 
     /// A read-only BIO over `bytes`; `bytes` must outlive this object (use it inside the scope).
-    init(reading bytes: UnsafeRawBufferPointer) throws {
+    package init(reading bytes: UnsafeRawBufferPointer) throws {
         guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count)) else {
             throw CryptoError(.openSSLFailure, "BIO_new_mem_buf")
         }
@@ -22,7 +22,7 @@ final class MemoryBIO {
     deinit { BIO_free(bio) }
 
     /// Everything written so far, copied into wiped storage.
-    func secureBytes() -> SecureBytes {
+    package func secureBytes() -> SecureBytes {
         var data: UnsafeMutablePointer<CChar>?
         let length = fetchde_bio_get_mem_data(bio, &data)
         guard let data, length > 0 else { return SecureBytes(count: 0) }
@@ -30,7 +30,7 @@ final class MemoryBIO {
     }
 
     /// Everything written so far, as text.
-    func string() -> String {
+    package func string() -> String {
         var data: UnsafeMutablePointer<CChar>?
         let length = fetchde_bio_get_mem_data(bio, &data)
         guard let data, length > 0 else { return "" }

@@ -4,10 +4,10 @@ import COpenSSL
 ///
 /// `@unchecked Sendable` is safe: the key is never modified after creation, and OpenSSL allows
 /// concurrent read-only use of an `EVP_PKEY` (each derive makes its own `EVP_PKEY_CTX`).
-final class PKey: @unchecked Sendable {
-    let pkey: OpaquePointer
+package final class PKey: @unchecked Sendable {
+    package let pkey: OpaquePointer
 
-    init(owning pkey: OpaquePointer) { self.pkey = pkey }
+    package init(owning pkey: OpaquePointer) { self.pkey = pkey }
 
     deinit { EVP_PKEY_free(pkey) }
 }

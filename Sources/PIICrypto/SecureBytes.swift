@@ -42,7 +42,7 @@ public struct SecureBytes: Sendable, Equatable {
 
     /// Creates `count` bytes filled in place by `body`, so the secret never exists in an
     /// unwiped temporary.
-    init(count: Int, initializingWith body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+    package init(count: Int, initializingWith body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         precondition(count >= 0, "SecureBytes count must not be negative")
         storage = Storage(count: count)
         try body(UnsafeMutableRawBufferPointer(start: storage.pointer, count: count))
@@ -114,7 +114,7 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 }
 
 /// Wipes a byte array in place (`OPENSSL_cleanse`).
-func wipe(_ bytes: inout [UInt8]) {
+package func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { buffer in
         if let base = buffer.baseAddress { OPENSSL_cleanse(base, buffer.count) }
     }

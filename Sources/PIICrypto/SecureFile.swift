@@ -8,17 +8,17 @@ import Darwin
 
 /// POSIX file operations for key files: exclusive creation with exact modes, and reads whose
 /// permission check is made with `fstat` on the opened descriptor (no check-then-open race).
-enum SecureFile {
+package enum SecureFile {
     /// Key files are small; anything larger is not a key file.
     static let maxSize = 64 * 1024
 
-    static func errnoText(_ code: Int32) -> String {
+    package static func errnoText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 
     /// Creates `path` (which must not exist) with exactly `mode` and writes `contents`.
-    static func createExclusive(path: String, mode: mode_t, contents: UnsafeRawBufferPointer) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+    package static func createExclusive(path: String, mode: UInt32, contents: UnsafeRawBufferPointer) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
         guard fd >= 0 else {
             let code = errno
             if code == EEXIST { throw KeyFileError(.alreadyExists, path: path) }
@@ -30,7 +30,7 @@ enum SecureFile {
             if !success { unlink(path) }
         }
         // The umask may have removed bits from `mode`; set exactly what was asked for.
-        guard fchmod(fd, mode) == 0 else {
+        guard fchmod(fd, mode_t(mode)) == 0 else {
             throw KeyFileError(.unreadable, path: path, detail: "chmod: \(errnoText(errno))")
         }
         var offset = 0
@@ -48,7 +48,7 @@ enum SecureFile {
 
     /// Reads `path` into wiped storage. When `secret`, refuses a file whose mode has any
     /// group/other bit set.
-    static func readFile(path: String, secret: Bool) throws -> SecureBytes {
+    package static func readFile(path: String, secret: Bool) throws -> SecureBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
             let code = errno
@@ -82,7 +82,7 @@ enum SecureFile {
     }
 
     /// Overwrites `path` with zeros, then removes it.
-    static func wipeAndRemove(path: String) throws {
+    package static func wipeAndRemove(path: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             let code = errno
@@ -99,13 +99,13 @@ enum SecureFile {
         guard unlink(path) == 0 else { throw KeyFileError(.unreadable, path: path, detail: "unlink: \(errnoText(errno))") }
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
     /// `mkdir -p`: missing parents get 0755, the key folder itself 0700.
-    static func makeDirectory(_ path: String) throws {
+    package static func makeDirectory(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
@@ -130,7 +130,7 @@ enum SecureFile {
     }
 
     /// Names of the entries of `path` (empty when it cannot be listed).
-    static func entries(_ path: String) -> [String] {
+    package static func entries(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []

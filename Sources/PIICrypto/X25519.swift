@@ -3,7 +3,7 @@ import COpenSSLShims
 
 /// An X25519 private key (RFC 7748): the vault's key pair and HPKE's ephemeral keys.
 public struct X25519PrivateKey: Sendable {
-    let key: PKey
+    package let key: PKey
 
     /// A fresh random key pair. Stops the process only if OpenSSL cannot allocate or has no
     /// X25519 (nothing sensible can continue without key generation).
@@ -29,7 +29,7 @@ public struct X25519PrivateKey: Sendable {
         key = PKey(owning: pkey)
     }
 
-    init(owning pkey: OpaquePointer) throws {
+    package init(owning pkey: OpaquePointer) throws {
         let owner = PKey(owning: pkey)
         guard EVP_PKEY_get_base_id(pkey) == EVP_PKEY_X25519 else { throw CryptoError(.invalidKey, "not an X25519 key") }
         key = owner
@@ -75,7 +75,7 @@ public struct X25519PrivateKey: Sendable {
 
 /// An X25519 public key.
 public struct X25519PublicKey: Sendable, Equatable {
-    let key: PKey
+    package let key: PKey
     /// The 32-byte u-coordinate.
     public let rawRepresentation: [UInt8]
 

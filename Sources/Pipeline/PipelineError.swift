@@ -1,7 +1,7 @@
 /// A pipeline failure with a safe, one-line description (never a value, body or key).
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, extensible.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible, CaseIterable {
         let name: String
         public var description: String { name }
         /// `etl migrate` has not run, or `vault init` has not registered the keys.
@@ -17,6 +17,10 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         public static let keysChanged = Code(name: "keys changed")
         /// The database kept refusing a batch (not as data) past the retry budget.
         public static let databaseRefused = Code(name: "database refused")
+
+        public static let allCases: [Code] = [
+            .notInitialized, .keyMismatch, .input, .keysUnavailable, .keysChanged, .databaseRefused,
+        ]
     }
 
     public let code: Code

@@ -7,7 +7,7 @@
 /// primary message for local debugging; it can hold data and is not for logs.
 public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What went wrong, as an extensible set of codes (compare with `==`).
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible, CaseIterable {
         private let name: String
         private init(_ name: String) { self.name = name }
 
@@ -30,6 +30,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         /// A round trip passed its client-side deadline: it was cancelled and the connection
         /// dropped; reconnect and retry.
         public static let deadlineExceeded = Code("deadline exceeded")
+
+        public static let allCases: [Code] = [
+            .connectionFailed, .connectionLost, .connectionClosed, .queryFailed, .copyFailed, .protocolViolation,
+            .decodingFailed, .encodingFailed, .deadlineExceeded,
+        ]
 
         public var description: String { name }
     }

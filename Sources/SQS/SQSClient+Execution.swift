@@ -2,17 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Capped exponential backoff with full jitter.
-enum RetryBackoff {
-    /// The delay before retry number `retry` (1 = the first retry): uniform in
-    /// [0, min(maxDelay, baseDelay · 2^(retry-1))].
-    static func delay(retry: Int, baseDelay: Duration, maxDelay: Duration, unit: Double = Double.random(in: 0...1)) -> Duration {
-        let exponent = min(max(0, retry - 1), 30)
-        let cap = min(maxDelay, baseDelay * (1 << exponent))
-        return cap * unit
-    }
-}
-
 extension SQSClient {
     /// Error codes meaning the credentials (a session token) expired: refresh and retry once.
     static let expiredTokenCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException"]
@@ -57,7 +46,7 @@ extension SQSClient {
                     logger.warning("SQS request failed", metadata: metadata)
                     throw error
                 }
-                let delay = RetryBackoff.delay(retry: attempt, baseDelay: configuration.retryBaseDelay, maxDelay: configuration.retryMaxDelay)
+                let delay = Backoff.delay(attempt: attempt - 1, base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay)
                 metadata["retry_in_ms"] = "\(delay.milliseconds)"
                 logger.info("SQS request failed, retrying", metadata: metadata)
                 try await Task.sleep(for: delay)

@@ -5,26 +5,36 @@
 /// body, a message body, a receipt handle or a credential.
 public struct SQSError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is; extensible without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: String, Sendable { case transport, timeout, service, throttled, invalidResponse, invalidRequest, credentials, shutdown }
-        let base: Base
+    public struct Code: Hashable, Sendable, CustomStringConvertible, CaseIterable {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
         /// The connection failed or broke (DNS, refused, reset, TLS).
-        public static let transport = Code(base: .transport)
+        public static let transport = Code("transport")
         /// The connect or request timeout elapsed.
-        public static let timeout = Code(base: .timeout)
+        public static let timeout = Code("timeout")
         /// SQS answered with an error (see `awsCode`).
-        public static let service = Code(base: .service)
+        public static let service = Code("service")
+        /// SQS refused the caller: the credentials are not valid, or they may not do this
+        /// (`AccessDenied`, `InvalidClientTokenId`, `SignatureDoesNotMatch`, HTTP 403).
+        public static let notAuthorized = Code("notAuthorized")
         /// SQS asked us to slow down (throttling error code or HTTP 429).
-        public static let throttled = Code(base: .throttled)
+        public static let throttled = Code("throttled")
         /// The response could not be understood.
-        public static let invalidResponse = Code(base: .invalidResponse)
+        public static let invalidResponse = Code("invalidResponse")
         /// The call was refused before sending (e.g. more than 10 batch entries, a bad endpoint URL).
-        public static let invalidRequest = Code(base: .invalidRequest)
+        public static let invalidRequest = Code("invalidRequest")
         /// No credentials could be resolved, or the credentials source failed.
-        public static let credentials = Code(base: .credentials)
+        public static let credentials = Code("credentials")
         /// The client was shut down while the request was pending.
-        public static let shutdown = Code(base: .shutdown)
-        public var description: String { base.rawValue }
+        public static let shutdown = Code("shutdown")
+
+        public static let allCases: [Code] = [
+            .transport, .timeout, .service, .notAuthorized, .throttled, .invalidResponse, .invalidRequest,
+            .credentials, .shutdown,
+        ]
+
+        public var description: String { name }
     }
 
     public var code: Code

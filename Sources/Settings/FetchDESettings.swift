@@ -73,7 +73,7 @@ public struct FetchDESettings: Sendable {
         func number(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
             guard let raw = text(key) else { return fallback }
             guard let value = Int(raw), range.contains(value) else {
-                throw SettingsError("\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+                throw SettingsError(.invalidValue, "\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }
@@ -83,7 +83,7 @@ public struct FetchDESettings: Sendable {
         queueName = text("sqs.queue_name") ?? "login-queue"
         sqsProtocol = text("sqs.protocol") ?? "auto"
         guard ["json", "query", "auto"].contains(sqsProtocol) else {
-            throw SettingsError("sqs.protocol must be json, query or auto")
+            throw SettingsError(.invalidValue, "sqs.protocol must be json, query or auto")
         }
         sqsRequestTimeoutSeconds = try number("sqs.request_timeout_seconds", default: 30, range: 1...3600)
         region = text("aws.region") ?? text("aws.default_region") ?? "us-east-1"
@@ -126,14 +126,14 @@ public struct FetchDESettings: Sendable {
         var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
         if let data = FileManager.default.contents(atPath: path) {
             guard let text = String(data: data, encoding: .utf8) else {
-                throw SettingsError("config file \(path) is not UTF-8 text")
+                throw SettingsError(.malformedFile, "config file \(path) is not UTF-8 text")
             }
             for (key, value) in try IniParser.parse(text) {
                 fileValues[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] =
                     ConfigValue(.string(value), isSecret: false)
             }
         } else if required {
-            throw SettingsError("config file \(path) not found (pass --config PATH)")
+            throw SettingsError(.missingFile, "config file \(path) not found (pass --config PATH)")
         }
         let secretNames: Set<String> = [
             "DATABASE_URL", "VAULT_DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",

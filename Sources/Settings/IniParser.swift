@@ -1,13 +1,9 @@
 /// A parser for the seed's `config.ini` format: `[section]` headers, `key = value` lines,
 /// `;` or `#` comments. Keys become `section.key`, lowercased.
 public enum IniParser {
-    /// One malformed line, reported with its line number (values are never echoed).
-    public struct ParseError: Error, CustomStringConvertible {
-        public let line: Int
-        public var description: String { "config line \(line) is neither [section], key = value, nor a comment" }
-    }
-
     /// Parses INI text into `section.key` → value. Empty values are kept as empty strings.
+    /// A malformed line is a ``SettingsError/Code/malformedFile`` naming its number (values are
+    /// never echoed).
     public static func parse(_ text: String) throws -> [String: String] {
         var values: [String: String] = [:]
         var section = ""
@@ -18,13 +14,17 @@ public enum IniParser {
                 section = String(line.dropFirst().dropLast()).trimmingWhitespace().lowercased()
                 continue
             }
-            guard let equals = line.firstIndex(of: "=") else { throw ParseError(line: index + 1) }
+            guard let equals = line.firstIndex(of: "=") else { throw malformed(line: index + 1) }
             let key = String(line[..<equals]).trimmingWhitespace().lowercased()
             let value = String(line[line.index(after: equals)...]).trimmingWhitespace()
-            guard !key.isEmpty else { throw ParseError(line: index + 1) }
+            guard !key.isEmpty else { throw malformed(line: index + 1) }
             values[section.isEmpty ? key : "\(section).\(key)"] = value
         }
         return values
+    }
+
+    static func malformed(line: Int) -> SettingsError {
+        SettingsError(.malformedFile, "config line \(line) is neither [section], key = value, nor a comment")
     }
 }
 

@@ -52,7 +52,7 @@ extension ETLCommand {
                     }
                     let result = try await sqs.sendMessageBatch(queueURL: queueURL, entries: entries)
                     guard result.failed.isEmpty else {
-                        throw CommandError(.failure, "SQS refused \(result.failed.count) messages of a batch (\(result.failed[0].code))")
+                        throw CommandError(.refused, "SQS refused \(result.failed.count) messages of a batch (\(result.failed[0].code))")
                     }
                 }
                 print("sent \(bodies.count) messages")

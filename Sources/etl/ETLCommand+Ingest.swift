@@ -29,7 +29,7 @@ extension ETLCommand {
                 let endpoint = try await MetricsEndpoint.start(address: metrics.requestedAddress, health: health, logger: logger)
                 defer { endpoint?.stop() }
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {
-                    throw CommandError(.usage, "cannot read \(file)")
+                    throw CommandError(.invalidArgument, "cannot read \(file)")
                 }
                 let writer = BatchWriter(
                     url: settings.databaseURL,

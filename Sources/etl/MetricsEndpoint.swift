@@ -52,7 +52,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0, pipeFDs.allSatisfy(nonBlocking) else {
             listeners.forEach { close($0) }
-            throw CommandError(.failure, "cannot create the metrics endpoint's wake-up pipe")
+            throw CommandError(.localFailure, "cannot create the metrics endpoint's wake-up pipe")
         }
         let endpoint = MetricsEndpoint(listeners: listeners, wake: (pipeFDs[0], pipeFDs[1]), registry: registry, health: health, logger: logger)
         let thread = Thread { endpoint.serve() }
@@ -71,7 +71,7 @@ final class MetricsEndpoint: @unchecked Sendable {
 
     /// `HOST:PORT` or `[IPV6]:PORT` → (host, port); an empty host or `*` means every address.
     static func parse(_ address: String) throws -> (host: String?, port: UInt16) {
-        let usage = CommandError(.usage, "--metrics-address must be HOST:PORT, [IPV6]:PORT or off")
+        let usage = CommandError(.invalidArgument, "--metrics-address must be HOST:PORT, [IPV6]:PORT or off")
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { throw usage }
         var host = String(address[..<colon])
         if host.hasPrefix("[") {
@@ -92,7 +92,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
-            throw CommandError(.usage, "--metrics-address: cannot resolve the host of \(address)")
+            throw CommandError(.invalidArgument, "--metrics-address: cannot resolve the host of \(address)")
         }
         defer { freeaddrinfo(list) }
         var listeners: [Int32] = []
@@ -116,7 +116,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         }
         guard !inUse, !listeners.isEmpty else {
             listeners.forEach { close($0) }
-            throw CommandError(.failure, "cannot listen on \(address) for metrics (in use?); pass --metrics-address or off")
+            throw CommandError(.localFailure, "cannot listen on \(address) for metrics (in use?); pass --metrics-address or off")
         }
         return listeners
     }

@@ -92,7 +92,7 @@ extension VaultCommand {
                 ))
             }
             if let failure = verifier.failure {
-                throw CommandError(.dataError, failure.description)
+                throw CommandError(.integrityFailure, failure.description)
             }
             if !json {
                 Console.out("audit chain intact: \(verifier.checked) rows, head seq \(verifier.checked) hash \(head)\n")
@@ -101,10 +101,10 @@ extension VaultCommand {
 
         private func runVerify(_ reader: AuditReader, from path: String) async throws {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandError(.usage, "cannot read checkpoint file \(path)")
+                throw CommandError(.invalidArgument, "cannot read checkpoint file \(path)")
             }
             guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: data) else {
-                throw CommandError(.dataError, "\(path) is not an audit checkpoint (\(AuditCheckpoint.formatName))")
+                throw CommandError(.integrityFailure, "\(path) is not an audit checkpoint (\(AuditCheckpoint.formatName))")
             }
             let result = try await reader.verify(from: checkpoint)
             let verifier = result.chain
@@ -115,7 +115,7 @@ extension VaultCommand {
                     brokenSeq: verifier.failure?.seq, problem: problem
                 ))
             }
-            if let problem { throw CommandError(.dataError, problem) }
+            if let problem { throw CommandError(.integrityFailure, problem) }
             if !json {
                 Console.out("audit chain intact and extends the checkpoint at seq \(checkpoint.seq): \(verifier.checked) rows, head seq \(verifier.checked) hash \(Self.hex(verifier.head))\n")
             }
@@ -147,7 +147,7 @@ extension VaultCommand {
                     do {
                         try encoder.encode(checkpoint).write(to: URL(fileURLWithPath: out), options: .atomic)
                     } catch {
-                        throw CommandError(.failure, "cannot write the checkpoint to \(out)")
+                        throw CommandError(.localFailure, "cannot write the checkpoint to \(out)")
                     }
                     Console.out("checkpoint: seq \(checkpoint.seq) hash \(checkpoint.rowHash) written to \(Console.field(out))\n")
                 }

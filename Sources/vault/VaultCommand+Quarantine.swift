@@ -93,7 +93,7 @@ extension VaultCommand.Quarantine {
                 }
                 for problem in result.problems { Console.problem(problem) }
                 if !result.problems.isEmpty {
-                    throw CommandError(.dataError, "\(result.problems.count) of \(ids.count) messages not shown")
+                    throw CommandError(.incomplete, "\(result.problems.count) of \(ids.count) messages not shown")
                 }
             }
         }
@@ -144,7 +144,7 @@ extension VaultCommand.Quarantine {
                     """)
                 for problem in result.problems { Console.problem(problem) }
                 if !result.problems.isEmpty {
-                    throw CommandError(.dataError, "\(result.problems.count) messages could not be replayed")
+                    throw CommandError(.incomplete, "\(result.problems.count) messages could not be replayed")
                 }
             }
         }

@@ -58,13 +58,13 @@ extension VaultCommand {
                 Console.out(text)
                 if result.failedEntries > 0 {
                     throw CommandError(
-                        .dataError,
+                        .integrityFailure,
                         "\(result.failedEntries) vault entries failed authentication and were left as they are (with \(result.rowsLeft) user_logins rows still under their old tokens)"
                     )
                 }
                 if result.rowsLeft > 0 {
                     throw CommandError(
-                        .dataError,
+                        .integrityFailure,
                         "\(result.rowsLeft) user_logins rows have a token without a vault entry or mapping and were left under their old key"
                     )
                 }

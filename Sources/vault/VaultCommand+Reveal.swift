@@ -66,7 +66,7 @@ extension VaultCommand {
                 for problem in result.problems { Console.problem(problem.message) }
                 if !result.problems.isEmpty {
                     let total = result.values.count + result.problems.count
-                    throw CommandError(.dataError, "\(result.problems.count) of \(total) requested values not revealed")
+                    throw CommandError(.incomplete, "\(result.problems.count) of \(total) requested values not revealed")
                 }
             }
         }

@@ -42,7 +42,7 @@ extension VaultCommand {
                 if !result.failed.isEmpty {
                     let ids = result.failed.prefix(10).map(String.init).joined(separator: ", ")
                     throw CommandError(
-                        .dataError,
+                        .integrityFailure,
                         "\(result.failed.count) data keys failed authentication and were left as they are (dek_id \(ids)\(result.failed.count > 10 ? ", …" : ""))"
                     )
                 }

@@ -57,7 +57,7 @@ extension VaultCommand {
                     }
                     for problem in result.integrityProblems { Console.problem(problem.message) }
                     if !result.integrityProblems.isEmpty {
-                        throw CommandError(.dataError, "\(result.integrityProblems.count) originals failed their integrity check; not exported")
+                        throw CommandError(.integrityFailure, "\(result.integrityProblems.count) originals failed their integrity check; not exported")
                     }
                 }
             }

@@ -27,19 +27,6 @@ struct NewKeyPassphraseOptions: ParsableArguments {
     }
 }
 
-extension VaultError: CommandFailure {
-    public var exitStatus: ExitStatus {
-        switch kind {
-        case .usage: .usage
-        case .dataError: .dataError
-        case .unavailable: .unavailable
-        case .cannotCreate: .cannotCreate
-        case .notAuthorized: .notAuthorized
-        case .failure: .failure
-        }
-    }
-}
-
 extension CommonOptions {
     /// Settings, logging and passphrase sources for one vault command.
     func vaultEnvironment(passphraseFile: String? = nil, noPassphrase: Bool = false) throws -> VaultEnvironment {

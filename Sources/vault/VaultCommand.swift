@@ -14,7 +14,8 @@ struct VaultCommand: AsyncParsableCommand {
             sslmode=verify-full, the default for such hosts unless an sslmode is named) or not \
             migrated, \
             73 init would overwrite keys, 77 not authorized (key file, passphrase, database \
-            permission, missing --reason), 1 anything else.
+            permission, missing --reason), 78 configuration (config file, setting out of range), \
+            1 anything else.
             """,
         version: FetchDEVersion.current,
         subcommands: [
@@ -22,4 +23,9 @@ struct VaultCommand: AsyncParsableCommand {
             Retokenize.self, Quarantine.self, Config.self,
         ]
     )
+
+    /// One-line usage errors and the one error mapping (``CommandSupport/ErrorReporting``).
+    static func main() async {
+        await mainReportingErrors(tool: "vault")
+    }
 }

@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultCrypto
 import Testing
 
 /// AES-256-GCM known answers: McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)",

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PIICrypto
+import VaultCrypto
 import Testing
 
 /// RFC 9180 base mode with DHKEM(X25519, HKDF-SHA256) and HKDF-SHA256, from

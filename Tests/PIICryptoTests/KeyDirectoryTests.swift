@@ -1,5 +1,6 @@
 import Foundation
 import PIICrypto
+import VaultCrypto
 import Testing
 
 @Suite("KeyDirectory")
@@ -27,7 +28,7 @@ struct KeyDirectoryTests {
             let key = SecureBytes.random(count: 32)
             try keys.writeTokenKey(key, version: 1)
             let error = #expect(throws: KeyFileError.self) { try keys.writeTokenKey(SecureBytes.random(count: 32), version: 1) }
-            #expect(error?.kind == .alreadyExists)
+            #expect(error?.code == .alreadyExists)
             #expect(try keys.readTokenKey(version: 1) == key)
         }
     }
@@ -45,7 +46,7 @@ struct KeyDirectoryTests {
                 return
             }
             let error = #expect(throws: KeyFileError.self) { try keys.readTokenKey(version: 1) }
-            #expect(error?.kind == .loosePermissions)
+            #expect(error?.code == .loosePermissions)
             let message = error.map { "\($0)" } ?? ""
             #expect(!message.contains("\n"))
             #expect(message.contains(path))
@@ -64,16 +65,16 @@ struct KeyDirectoryTests {
         try withTemporaryDirectory { root in
             let keys = KeyDirectory(path: root)
             let missing = #expect(throws: KeyFileError.self) { try keys.readTokenKey(version: 9) }
-            #expect(missing?.kind == .missing)
+            #expect(missing?.code == .missing)
             let missingVault = #expect(throws: KeyFileError.self) { try keys.readVaultPrivateKey(version: 9, passphrase: nil) }
-            #expect(missingVault?.kind == .missing)
+            #expect(missingVault?.code == .missing)
             let missingPublic = #expect(throws: KeyFileError.self) { try keys.readVaultPublicKey(version: 9) }
-            #expect(missingPublic?.kind == .missing)
+            #expect(missingPublic?.code == .missing)
 
             let path = keys.tokenKeyPath(version: 2)
             FileManager.default.createFile(atPath: path, contents: Data("zz\n".utf8), attributes: [.posixPermissions: 0o600])
             let malformed = #expect(throws: KeyFileError.self) { try keys.readTokenKey(version: 2) }
-            #expect(malformed?.kind == .malformed)
+            #expect(malformed?.code == .malformed)
         }
     }
 
@@ -93,16 +94,16 @@ struct KeyDirectoryTests {
             #expect(try keys.readVaultPublicKey(version: 1) == key.publicKey)
 
             let wrong = #expect(throws: KeyFileError.self) { try keys.readVaultPrivateKey(version: 1, passphrase: "nope") }
-            #expect(wrong?.kind == .wrongPassphrase)
+            #expect(wrong?.code == .wrongPassphrase)
             let none = #expect(throws: KeyFileError.self) { try keys.readVaultPrivateKey(version: 1, passphrase: nil) }
-            #expect(none?.kind == .wrongPassphrase)
+            #expect(none?.code == .wrongPassphrase)
 
             let again = #expect(throws: KeyFileError.self) { try keys.writeVaultKeyPair(key, version: 1, passphrase: nil) }
-            #expect(again?.kind == .alreadyExists)
+            #expect(again?.code == .alreadyExists)
 
             try chmod(keys.vaultPrivateKeyPath(version: 1), 0o640)
             let loose = #expect(throws: KeyFileError.self) { try keys.readVaultPrivateKey(version: 1, passphrase: "s3cret pass") }
-            #expect(loose?.kind == .loosePermissions)
+            #expect(loose?.code == .loosePermissions)
         }
     }
 
@@ -120,7 +121,7 @@ struct KeyDirectoryTests {
             #expect(keys.vaultPrivateKeyVersions() == [])
             #expect(try keys.readVaultPublicKey(version: 2) == key.publicKey)
             let gone = #expect(throws: KeyFileError.self) { try keys.removeVaultPrivateKey(version: 2) }
-            #expect(gone?.kind == .missing)
+            #expect(gone?.code == .missing)
         }
     }
 

@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultCrypto
 import Testing
 
 /// RFC 7748 §5.2 (scalar multiplication) and §6.1 (Diffie-Hellman) vectors.
@@ -56,9 +57,9 @@ struct X25519Tests {
         #expect(try X25519PrivateKey(pemRepresentation: encrypted, passphrase: "correct horse").rawRepresentation
             == key.rawRepresentation)
         let wrong = #expect(throws: CryptoError.self) { try X25519PrivateKey(pemRepresentation: encrypted, passphrase: "battery") }
-        #expect(wrong?.code == .wrongPassphrase)
+        #expect(wrong?.code == .invalidKey)
         let missing = #expect(throws: CryptoError.self) { try X25519PrivateKey(pemRepresentation: encrypted, passphrase: nil) }
-        #expect(missing?.code == .wrongPassphrase)
+        #expect(missing?.code == .invalidKey)
 
         let publicPEM = key.publicKey.pemRepresentation
         #expect(publicPEM.hasPrefix("-----BEGIN PUBLIC KEY-----"))

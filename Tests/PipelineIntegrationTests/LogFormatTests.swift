@@ -120,12 +120,15 @@ struct LogFormatTests {
 /// Usage errors need no services: they are reported before anything connects.
 @Suite("etl --log-format usage errors")
 struct LogFormatUsageTests {
-    @Test("a bad --log-format (flag or LOG_FORMAT) exits 64 with one line on stderr")
+    @Test("a bad --log-format flag is a usage error (64), a bad LOG_FORMAT a configuration error (78); one line on stderr")
     func badFormat() async throws {
-        for (arguments, environment) in [(["run", "--log-format", "xml"], [:]), (["run"], ["LOG_FORMAT": "xml"]), (["ingest", "-", "--log-format", "JSON"], [:])] {
+        let cases: [([String], [String: String], Int32)] = [
+            (["run", "--log-format", "xml"], [:], 64), (["run"], ["LOG_FORMAT": "xml"], 78), (["ingest", "-", "--log-format", "JSON"], [:], 64),
+        ]
+        for (arguments, environment, expected) in cases {
             let etl = try ETLProcess(arguments, environment: environment.merging(["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]) { $1 })
             let status = try await etl.wait(timeout: .seconds(30))
-            #expect(status == 64, "\(arguments) \(environment)")
+            #expect(status == expected, "\(arguments) \(environment)")
             let lines = etl.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(arguments): \(etl.stderr)")
             #expect(etl.stderr.contains("format must be text or json"), "\(etl.stderr)")

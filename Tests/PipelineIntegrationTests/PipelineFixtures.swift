@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PIICrypto
+import VaultCrypto
 import Pipeline
 import Postgres
 import Settings

@@ -51,6 +51,23 @@ struct PostgresTypeTests {
         }
     }
 
+    @Test("array parameters: any text round-trips element by element, plain tokens and NULL included; bigint arrays too")
+    func arrayParametersRoundTrip() async throws {
+        let texts = ["0f3a", Self.awkwardText, "", "NULL", "null", "a,b", "{x}", "\"quoted\"", "back\\slash", " spaced "]
+        try await Harness.withScratchSchema { connection, _ in
+            try await connection.withSession { session in
+                let rows = try session.execute(
+                    "SELECT value, ordinality FROM unnest($1::text[]) WITH ORDINALITY AS t(value, ordinality) ORDER BY ordinality",
+                    [.textArray(texts)]
+                ).rows
+                #expect(try rows.map { try $0["value"].requireString() } == texts)
+                let sum = try session.execute("SELECT sum(v)::bigint AS s, count(*) AS n FROM unnest($1::bigint[]) AS v",
+                                              [.int64Array([Int64.max, Int64.min, 1])]).rows[0]
+                #expect(sum["s"].int == 0 && sum["n"].int == 3)
+            }
+        }
+    }
+
     @Test func literalsDecode() async throws {
         let connection = try await Harness.connect()
         defer { Task { await connection.close() } }

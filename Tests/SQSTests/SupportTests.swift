@@ -41,7 +41,10 @@ struct RetryTests {
         (503, "ServiceUnavailable", .service, true),
         (400, "AWS.SimpleQueueService.NonExistentQueue", .service, false),
         (400, "ReceiptHandleIsInvalid", .service, false),
-        (403, "InvalidClientTokenId", .service, false),
+        (403, "InvalidClientTokenId", .notAuthorized, false),
+        (400, "AccessDenied", .notAuthorized, false),
+        (400, "SignatureDoesNotMatch", .notAuthorized, false),
+        (403, nil, .notAuthorized, false),
         (404, nil, .service, false),
     ] as [(Int, String?, SQSError.Code, Bool)])
     func classification(_ status: Int, _ awsCode: String?, _ code: SQSError.Code, _ retryable: Bool) {
@@ -50,17 +53,23 @@ struct RetryTests {
         #expect(actualRetryable == retryable)
     }
 
-    @Test func backoffIsCappedExponentialWithFullJitter() {
+    @Test func backoffIsCappedExponentialWithEqualJitter() {
         let base = Duration.milliseconds(100), cap = Duration.seconds(2)
-        #expect(RetryBackoff.delay(retry: 1, baseDelay: base, maxDelay: cap, unit: 1) == .milliseconds(100))
-        #expect(RetryBackoff.delay(retry: 3, baseDelay: base, maxDelay: cap, unit: 1) == .milliseconds(400))
-        #expect(RetryBackoff.delay(retry: 10, baseDelay: base, maxDelay: cap, unit: 1) == .seconds(2))
-        #expect(RetryBackoff.delay(retry: 99, baseDelay: base, maxDelay: cap, unit: 1) == .seconds(2))
-        #expect(RetryBackoff.delay(retry: 3, baseDelay: base, maxDelay: cap, unit: 0) == .zero)
+        #expect(Backoff.delay(attempt: 0, base: base, cap: cap, unit: 1) == .milliseconds(100))
+        #expect(Backoff.delay(attempt: 2, base: base, cap: cap, unit: 1) == .milliseconds(400))
+        #expect(Backoff.delay(attempt: 9, base: base, cap: cap, unit: 1) == .seconds(2))
+        #expect(Backoff.delay(attempt: 98, base: base, cap: cap, unit: 1) == .seconds(2))
+        #expect(Backoff.delay(attempt: 2, base: base, cap: cap, unit: 0) == .milliseconds(200))
         for _ in 0..<100 {
-            let d = RetryBackoff.delay(retry: 4, baseDelay: base, maxDelay: cap)
-            #expect(d >= .zero && d <= .milliseconds(800))
+            let d = Backoff.delay(attempt: 3, base: base, cap: cap)
+            #expect(d >= .milliseconds(400) && d <= .milliseconds(800))
         }
+        var backoff = Backoff(base: base, cap: cap)
+        let first = backoff.next(), second = backoff.next()
+        #expect(first >= .milliseconds(50) && first <= .milliseconds(100))
+        #expect(second >= .milliseconds(100) && second <= .milliseconds(200))
+        backoff.reset()
+        #expect(backoff.attempt == 0)
     }
 
     @Test func transportErrorsAreRetryable() {

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import PIICrypto
+import VaultCrypto
 public import Postgres
 import Schema
 import VaultFormat

@@ -64,13 +64,16 @@ struct VaultForgetStatusTests {
         #expect(text.stdout.contains("vault key v1:       3 data keys, private key present"), "\(text)")
     }
 
-    @Test("usage errors exit 64")
+    @Test("usage errors exit 64 with one line on stderr: vault: MESSAGE (see 'vault --help')")
     func usage() async throws {
         let fixture = try await VaultFixture.make(initialize: false)
         defer { Task { await fixture.drop() } }
-        #expect(try await fixture.vault(["reveal", "--reason", "r"]).status == 64)
-        #expect(try await fixture.vault(["frobnicate"]).status == 64)
-        #expect(try await fixture.vault(["init", "--no-passphrase", "--passphrase-file", "x"]).status == 64)
+        for arguments in [["reveal", "--reason", "r"], ["frobnicate"], ["init", "--no-passphrase", "--passphrase-file", "x"]] {
+            let result = try await fixture.vault(arguments)
+            #expect(result.status == 64, "\(arguments): \(result)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result)")
+            #expect(result.stderr.hasPrefix("vault: ") && result.stderr.hasSuffix("(see 'vault --help')\n"), "\(arguments): \(result)")
+        }
     }
 }
 

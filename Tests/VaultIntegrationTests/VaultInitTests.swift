@@ -1,5 +1,6 @@
 import Foundation
 import PIICrypto
+import VaultCrypto
 import Postgres
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PIICrypto
+import VaultCrypto
 import TestSupport
 import Testing
 import Vault

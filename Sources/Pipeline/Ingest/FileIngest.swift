@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Foundation
 public import Logging
+import SQS
 import PIICrypto
 import Postgres
 

@@ -15,7 +15,7 @@ import Postgres
 /// deletes — and makes later batches wait for its COMMIT and see its tombstones.
 enum SubjectErasureFilter {
     static func apply(to batch: PreparedBatch, session: PostgresSession, outcome: inout BatchOutcome) throws -> PreparedBatch {
-        let rows = try session.execute(StagingSQL.erasedSubjects, [.text(textArray(batch.loginSubjects))]).rows
+        let rows = try session.execute(StagingSQL.erasedSubjects, [.textArray(batch.loginSubjects)]).rows
         let registered = rows.first?[0].string
         guard registered == batch.subjectKeyCheck else {
             throw PipelineError(.keysChanged, "the subject key changed while the batch was prepared")
@@ -55,10 +55,5 @@ enum SubjectErasureFilter {
             return true
         }
         return kept
-    }
-
-    /// A text-array literal of hex hashes (no element needs quoting).
-    static func textArray(_ hashes: [String]) -> String {
-        "{" + hashes.joined(separator: ",") + "}"
     }
 }

@@ -18,9 +18,20 @@ enum SQSErrorParsing {
         "AWS.SimpleQueueService.InternalError", "AWS.SimpleQueueService.ServiceUnavailable",
     ]
 
+    /// Codes that say who is calling may not do this, or is not who they claim: retrying the
+    /// same request cannot help (an expired token is refreshed once before this applies).
+    static let authorizationCodes: Set<String> = [
+        "AccessDenied", "AccessDeniedException", "InvalidClientTokenId", "SignatureDoesNotMatch",
+        "UnrecognizedClientException", "InvalidAccessKeyId", "MissingAuthenticationToken", "IncompleteSignature",
+        "ExpiredToken", "ExpiredTokenException", "InvalidSecurity", "AuthorizationError", "AuthFailure",
+        "KMS.AccessDeniedException", "KMS.DisabledException", "OptInRequired",
+    ]
+
     /// The code and whether to retry, from the HTTP status and the AWS error code.
     static func classify(httpStatus: Int, awsCode: String?) -> (SQSError.Code, Bool) {
         if let awsCode, throttlingCodes.contains(awsCode) { return (.throttled, true) }
+        if let awsCode, authorizationCodes.contains(awsCode) { return (.notAuthorized, false) }
+        if httpStatus == 403 { return (.notAuthorized, false) }
         if httpStatus == 429 { return (.throttled, true) }
         if httpStatus >= 500 { return (.service, true) }
         if let awsCode, transientCodes.contains(awsCode) { return (.service, true) }

@@ -1,4 +1,5 @@
 import Foundation
+import VaultFormat
 import PIICrypto
 import Postgres
 
@@ -31,8 +32,8 @@ public struct AuditReader: Sendable {
     public func checkpoint() async throws -> AuditCheckpoint {
         let key = try environment.keys.loadOrCreateCheckpointKey()
         let verifier = try await verify()
-        if let failure = verifier.failure { throw VaultError(.dataError, failure.description) }
-        guard let head = verifier.lastRecord else { throw VaultError(.dataError, "the audit log is empty: nothing to checkpoint") }
+        if let failure = verifier.failure { throw VaultError(.integrityFailure, failure.description) }
+        guard let head = verifier.lastRecord else { throw VaultError(.emptyAuditLog, "the audit log is empty: nothing to checkpoint") }
         return try AuditCheckpoint(head: head, key: key)
     }
 
@@ -42,11 +43,11 @@ public struct AuditReader: Sendable {
     /// extend the head is reported in ``CheckpointVerification/problem``.
     public func verify(from checkpoint: AuditCheckpoint) async throws -> CheckpointVerification {
         guard environment.keys.checkpointKeyExists() else {
-            throw VaultError(.notAuthorized, "no checkpoint key in \(environment.keysDirectory) (audit-checkpoint.key): the checkpoint cannot be checked")
+            throw VaultError(.keyUnavailable, "no checkpoint key in \(environment.keysDirectory) (audit-checkpoint.key): the checkpoint cannot be checked")
         }
         let key = try environment.keys.readCheckpointKey()
         guard checkpoint.isSigned(by: key.publicKey) else {
-            throw VaultError(.dataError, "the checkpoint's signature is not valid under keys/audit-checkpoint.key (altered or signed by another key)")
+            throw VaultError(.integrityFailure, "the checkpoint's signature is not valid under keys/audit-checkpoint.key (altered or signed by another key)")
         }
         let wanted = checkpoint.seq
         let result = try await VaultDatabase.withSession(environment) { session -> (AuditChain.Verifier, [UInt8]?) in

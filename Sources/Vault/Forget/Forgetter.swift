@@ -1,4 +1,5 @@
 import Logging
+import VaultFormat
 import Postgres
 
 /// What `vault forget` did.
@@ -25,7 +26,7 @@ public struct Forgetter: Sendable {
             await VaultDenials.recordBestEffort(environment, action: "forget", detail: "missing reason; \(token ?? "malformed token")")
             throw VaultError.reasonRequired
         }
-        guard let token else { throw VaultError(.dataError, VaultToken.describeMalformed(raw)) }
+        guard let token else { throw VaultError(.invalidToken, VaultToken.describeMalformed(raw)) }
 
         let result = try await VaultDatabase.withSession(environment) { session -> ForgetResult in
             try VaultDatabase.requireSchema(session)
@@ -44,7 +45,7 @@ public struct Forgetter: Sendable {
                         let earlier = try session.execute(
                             "SELECT 1 FROM public.vault_forgotten WHERE \(VaultSQL.anyField) AND token = $1 LIMIT 1", [.text(token)]
                         )
-                        guard earlier.count > 0 else { throw VaultError(.dataError, "unknown token \(token)") }
+                        guard earlier.count > 0 else { throw VaultError(.invalidToken, "unknown token \(token)") }
                         try AuditLog.append(session, action: "forget", outcome: "already-forgotten", reason: reason, detail: token)
                         return ForgetResult(token: token, fields: [])
                     }

@@ -1,10 +1,12 @@
 #if canImport(Glibc)
 import Glibc
+import VaultFormat
 #elseif canImport(Darwin)
 import Darwin
 #endif
 public import Foundation
 import PIICrypto
+import VaultCrypto
 
 /// Where the passphrase of the vault's private key comes from (SPEC §4), in this order:
 /// `--no-passphrase` (creation only), `--passphrase-file F`, `VAULT_PASSPHRASE`,
@@ -43,62 +45,62 @@ public struct PassphraseOptions: Sendable {
         let passphrase = try newKeyPassphrase()
         let limit = X25519PrivateKey.maximumPassphraseBytes
         guard passphrase.utf8.count <= limit else {
-            throw VaultError(.usage, "the passphrase is longer than \(limit) bytes, the most an OpenSSL PEM key file can be opened with: choose a shorter one")
+            throw VaultError(.invalidArgument, "the passphrase is longer than \(limit) bytes, the most an OpenSSL PEM key file can be opened with: choose a shorter one")
         }
         return passphrase
     }
 
     private func newKeyPassphrase() throws -> String {
-        if let given = try given(failing: .usage) { return given }
+        if let given = try given(failing: .invalidArgument) { return given }
         guard interactive else {
-            throw VaultError(.usage, "no passphrase for the new private key: pass --passphrase-file FILE, set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or choose --no-passphrase")
+            throw VaultError(.invalidArgument, "no passphrase for the new private key: pass --passphrase-file FILE, set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or choose --no-passphrase")
         }
         let first = try TerminalPrompt.read("New vault key passphrase: ")
         let second = try TerminalPrompt.read("Repeat passphrase: ")
-        guard first == second else { throw VaultError(.usage, "the two passphrases differ") }
-        guard !first.isEmpty else { throw VaultError(.usage, "the passphrase must not be empty") }
+        guard first == second else { throw VaultError(.invalidArgument, "the two passphrases differ") }
+        guard !first.isEmpty else { throw VaultError(.invalidArgument, "the passphrase must not be empty") }
         return first
     }
 
     /// The passphrase for unlocking an existing protected private key.
     public func forUnlocking() throws -> String {
-        if let given = try given(failing: .notAuthorized) { return given }
+        if let given = try given(failing: .passphraseUnavailable) { return given }
         guard interactive else {
-            throw VaultError(.notAuthorized, "the vault private key is passphrase-protected: set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or pass --passphrase-file FILE")
+            throw VaultError(.passphraseUnavailable, "the vault private key is passphrase-protected: set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or pass --passphrase-file FILE")
         }
         let value = try TerminalPrompt.read("Vault key passphrase: ")
-        guard !value.isEmpty else { throw VaultError(.notAuthorized, "no passphrase entered") }
+        guard !value.isEmpty else { throw VaultError(.passphraseUnavailable, "no passphrase entered") }
         return value
     }
 
-    private func given(failing kind: VaultError.Kind) throws -> String? {
-        if let file { return try Self.read(file: file, origin: "--passphrase-file", failing: kind) }
+    private func given(failing code: VaultError.Code) throws -> String? {
+        if let file { return try Self.read(file: file, origin: "--passphrase-file", failing: code) }
         if let value = environment["VAULT_PASSPHRASE"], !value.isEmpty { return value }
         if let file = environment["VAULT_PASSPHRASE_FILE"], !file.isEmpty {
-            return try Self.read(file: file, origin: "VAULT_PASSPHRASE_FILE", failing: kind)
+            return try Self.read(file: file, origin: "VAULT_PASSPHRASE_FILE", failing: code)
         }
         return nil
     }
 
     /// Reads a passphrase file: its content minus one trailing newline. A regular file that
     /// group or others can read is refused, like a key file.
-    static func read(file: String, origin: String, failing kind: VaultError.Kind) throws -> String {
+    static func read(file: String, origin: String, failing code: VaultError.Code) throws -> String {
         var info = stat()
         guard stat(file, &info) == 0 else {
-            throw VaultError(kind == .usage ? .usage : .notAuthorized, "\(origin): cannot read passphrase file \(file)")
+            throw VaultError(code, "\(origin): cannot read passphrase file \(file)")
         }
         if (info.st_mode & S_IFMT) == S_IFREG && (info.st_mode & 0o077) != 0 {
-            throw VaultError(.notAuthorized, "\(origin): passphrase file \(file) is readable by group or others (chmod 600 it)")
+            throw VaultError(.passphraseUnavailable, "\(origin): passphrase file \(file) is readable by group or others (chmod 600 it)")
         }
         guard let handle = FileHandle(forReadingAtPath: file), let data = try? handle.readToEnd() ?? Data() else {
-            throw VaultError(kind == .usage ? .usage : .notAuthorized, "\(origin): cannot read passphrase file \(file)")
+            throw VaultError(code, "\(origin): cannot read passphrase file \(file)")
         }
         var bytes = [UInt8](data)
         if bytes.last == 0x0a { bytes.removeLast() }
         if bytes.last == 0x0d { bytes.removeLast() }
         defer { for index in bytes.indices { bytes[index] = 0 } }
         guard !bytes.isEmpty else {
-            throw VaultError(kind, "\(origin): passphrase file \(file) is empty")
+            throw VaultError(code, "\(origin): passphrase file \(file) is empty")
         }
         return String(decoding: bytes, as: UTF8.self)
     }

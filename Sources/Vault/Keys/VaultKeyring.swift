@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultCrypto
 import Postgres
 import VaultFormat
 
@@ -15,7 +16,7 @@ struct VaultKeyring {
     func privateKey(version: Int) throws -> X25519PrivateKey {
         if let key = keys[version] { return key }
         throw VaultError(
-            .notAuthorized,
+            .keyUnavailable,
             "no private key for vault key version \(version) in \(directory) (vault-v\(version).pem)"
         )
     }
@@ -32,7 +33,7 @@ struct VaultKeyring {
         )
         let active = try session.execute("SELECT vault_key_version AS v FROM public.vault_active")
         guard let activeVersion = active.rows.first?["v"].int.map(Int.init) else {
-            throw VaultError(.unavailable, "no vault key is registered: run vault init first")
+            throw VaultError(.notInitialized, "no vault key is registered: run vault init first")
         }
         let versions = Set(result.rows.compactMap { $0["v"].int.map(Int.init) }).sorted()
         return try load(versions: versions, required: activeVersion, environment: environment)
@@ -65,7 +66,7 @@ struct VaultKeyring {
         guard !ids.isEmpty else { return ([:], 0) }
         let rows = try session.execute(
             "SELECT dek_id, vault_key_version, encapsulated_key, sealed_key FROM public.vault_data_keys WHERE dek_id = ANY($1::bigint[])",
-            [.text(VaultSQL.intArray(ids.sorted()))]
+            [.int64Array(ids.sorted())]
         ).rows
         var opened: [Int64: SecureBytes] = [:]
         var found = 0

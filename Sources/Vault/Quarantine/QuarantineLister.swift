@@ -85,7 +85,7 @@ enum QuarantineSQL {
             FROM public.etl_quarantine
             """
         guard let ids else { return (columns + " ORDER BY quarantine_id", []) }
-        return (columns + " WHERE quarantine_id = ANY($1::bigint[]) ORDER BY quarantine_id", [.text(VaultSQL.intArray(ids))])
+        return (columns + " WHERE quarantine_id = ANY($1::bigint[]) ORDER BY quarantine_id", [.int64Array(ids)])
     }
 
     /// The ids among `ids` that name no quarantined message.

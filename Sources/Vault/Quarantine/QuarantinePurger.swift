@@ -1,4 +1,5 @@
 import Postgres
+import VaultFormat
 
 /// `vault quarantine purge` (SPEC §5): deletes quarantined messages older than a retention
 /// period; their bodies cannot be recovered afterwards. Audited (count and age, never a body)

@@ -1,4 +1,5 @@
 import Foundation
+import VaultFormat
 import Logging
 import Pipeline
 import Postgres
@@ -164,7 +165,7 @@ public struct QuarantineReplayer: Sendable {
         let loaded = batch.loginMessageIDs.compactMap { ids[$0] }
         if !loaded.isEmpty {
             try session.execute(
-                "DELETE FROM public.etl_quarantine WHERE quarantine_id = ANY($1::bigint[])", [.text(VaultSQL.intArray(loaded))]
+                "DELETE FROM public.etl_quarantine WHERE quarantine_id = ANY($1::bigint[])", [.int64Array(loaded)]
             )
         }
         try keep(invalid, session: session)

@@ -1,4 +1,5 @@
 import Foundation
+import VaultFormat
 import Postgres
 
 /// What `vault quarantine show` opened.

@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultCrypto
 import Postgres
 import VaultFormat
 

@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultCrypto
 import Postgres
 import VaultFormat
 
@@ -86,7 +87,7 @@ struct EntryWorker {
 
     /// One batch of `range` after token `after`; nil when none is left.
     private mutating func convertBatch(_ session: PostgresSession, range: TokenRange, after: String, anyForgotten: Bool) throws -> Step? {
-        guard let dataKey else { throw VaultError(.failure, "retokenize: no data key") }
+        guard let dataKey else { throw VaultError(.internalFailure, "retokenize: no data key") }
         let target = Int64(context.target)
         let rows = try session.execute(
             mode == .rebuild ? RetokenizeSQL.selectEntriesWithMapping : RetokenizeSQL.selectEntries,
@@ -166,7 +167,7 @@ struct EntryWorker {
     private mutating func openDataKeys(_ session: PostgresSession, _ ids: Set<Int64>) throws {
         let wanted = ids.subtracting(openedKeys.keys).subtracting(failedKeys)
         guard !wanted.isEmpty else { return }
-        guard let keyring = context.keyring else { throw VaultError(.failure, "retokenize: vault private keys were not loaded") }
+        guard let keyring = context.keyring else { throw VaultError(.internalFailure, "retokenize: vault private keys were not loaded") }
         openedKeys.merge(try keyring.unsealDataKeys(session, ids: wanted).opened) { $1 }
         failedKeys.formUnion(wanted.subtracting(openedKeys.keys))
     }
@@ -177,7 +178,7 @@ struct EntryWorker {
         if let key = dataKey, key.uses + uses <= Self.dataKeyUses { return }
         let next = try session.execute("SELECT nextval(pg_get_serial_sequence('public.vault_data_keys', 'dek_id')) AS id")
         guard let id = next.rows.first?["id"].int else {
-            throw VaultError(.unavailable, "vault_data_keys has no id sequence: run etl migrate")
+            throw VaultError(.schemaMissing, "vault_data_keys has no id sequence: run etl migrate")
         }
         let key = SecureBytes.random(count: 32)
         let sealed = try VaultFormat.sealDataKey(key, dekID: id, vaultKeyVersion: context.vaultKeyVersion, to: context.vaultPublicKey)

@@ -172,7 +172,7 @@ struct RetokenizeContext: Sendable {
     static func start(_ session: PostgresSession, environment: VaultEnvironment, sizes: (entries: Int, rows: Int)) throws -> RetokenizeContext {
         let locked = try session.execute("SELECT fetchde.take_lease('retokenize') AS ok")
         guard locked.rows.first?["ok"].bool == true else {
-            throw VaultError(.failure, "another vault retokenize is running on this database")
+            throw VaultError(.busy, "another vault retokenize is running on this database")
         }
         let active = try session.execute(
             """
@@ -184,17 +184,17 @@ struct RetokenizeContext: Sendable {
         ).rows.first
         guard let active, let target = active[0].int.map(Int.init), let check = active[1].string,
               let vaultVersion = active[2].int.map(Int.init), let publicBytes = active[3].bytes
-        else { throw VaultError(.unavailable, "no keys are registered: run vault init first") }
+        else { throw VaultError(.notInitialized, "no keys are registered: run vault init first") }
         // The new key must be the registered one: tokens of a wrong key would join nothing.
         let rootKey = try environment.keys.readTokenKey(version: target)
         guard constantTimeEquals(Array(VaultFormat.tokenKeyCheck(rootKey).utf8), Array(check.utf8)) else {
-            throw VaultError(.notAuthorized, "token key file for version \(target) does not match the registered key")
+            throw VaultError(.keyUnavailable, "token key file for version \(target) does not match the registered key")
         }
         let publicKey: X25519PublicKey
         do {
             publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
         } catch {
-            throw VaultError(.failure, "the active vault public key (v\(vaultVersion)) in vault_keys is malformed")
+            throw VaultError(.malformedKey, "the active vault public key (v\(vaultVersion)) in vault_keys is malformed")
         }
         let versionParameter: [PostgresValue] = [.int(Int64(target))]
         let pendingEntries = Int(try session.execute(RetokenizeSQL.countEntries, versionParameter).rows.first?[0].int ?? 0)

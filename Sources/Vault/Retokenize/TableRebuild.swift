@@ -1,4 +1,5 @@
 import Logging
+import VaultFormat
 import Postgres
 
 /// A table `vault retokenize` can replace by a copy with the new tokens (migrations 6 and 8
@@ -67,7 +68,7 @@ struct TableRebuild: Sendable {
     ) throws -> Bool {
         guard method != .inPlace, try isInstalled(session) else {
             if method == .rebuild {
-                throw VaultError(.failure, "rebuilding \(table) needs a newer schema: run etl migrate")
+                throw VaultError(.schemaMissing, "rebuilding \(table) needs a newer schema: run etl migrate")
             }
             try abandon(session)
             return false
@@ -79,7 +80,7 @@ struct TableRebuild: Sendable {
         try session.execute("SET lock_timeout = '30s'")
         defer { _ = try? session.execute("RESET lock_timeout") }
         guard let blocker = try begin() else { return true }
-        if method == .rebuild { throw VaultError(.failure, "cannot rebuild \(table): \(blocker)") }
+        if method == .rebuild { throw VaultError(.rebuildRefused, "cannot rebuild \(table): \(blocker)") }
         // Slower than a rebuild: the operator should know why.
         logger.warning("retokenize: updating \(table) in place", metadata: ["reason": "\(blocker)"])
         return false
@@ -105,7 +106,7 @@ struct TableRebuild: Sendable {
             } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
                 guard attempt < attempts else {
                     throw VaultError(
-                        .failure,
+                        .busy,
                         "could not lock \(table) to swap in its rebuilt copy (long transactions on it?); rerun vault retokenize to finish"
                     )
                 }

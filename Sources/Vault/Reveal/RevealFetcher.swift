@@ -52,7 +52,7 @@ struct RevealFetcher {
             FROM unnest($1::text[]) AS wanted(token) JOIN public.pii_vault p ON p.token = wanted.token AND p.\(VaultSQL.anyField)
             WHERE NOT EXISTS (SELECT 1 FROM public.vault_forgotten f WHERE f.field = p.field AND f.token = p.token)
             """,
-            [.text(VaultSQL.textArray(tokens))]
+            [.textArray(tokens)]
         )
     }
 
@@ -79,7 +79,7 @@ struct RevealFetcher {
     private mutating func loadTokenizer(version: Int) throws {
         guard tokenKeys.tokenKeyExists(version: version) else {
             throw VaultError(
-                .notAuthorized,
+                .keyUnavailable,
                 "no token key for version \(version) (\(tokenKeys.tokenKeyPath(version: version))): reveal checks every original against its token"
             )
         }
@@ -94,7 +94,7 @@ struct RevealFetcher {
             let end = min(start + batchSize, missing.count)
             let rows = try session.execute(
                 "SELECT DISTINCT token FROM public.vault_forgotten WHERE \(VaultSQL.anyField) AND token = ANY($1::text[])",
-                [.text(VaultSQL.textArray(missing[start..<end]))]
+                [.textArray(missing[start..<end])]
             )
             for row in rows.rows { if let token = row[0].string { forgotten.insert(token) } }
             start = end

@@ -1,5 +1,6 @@
 import Dispatch
 import PIICrypto
+import VaultCrypto
 import Postgres
 import Synchronization
 import VaultFormat

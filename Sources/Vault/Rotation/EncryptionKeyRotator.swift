@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PIICrypto
+import VaultCrypto
 import Postgres
 import VaultFormat
 
@@ -31,7 +32,7 @@ public struct EncryptionKeyRotator: Sendable {
             try VaultDatabase.administer(session, action: "rotate_encryption") {
                 let registered = try session.execute("SELECT vault_key_version AS v FROM public.vault_active")
                 guard registered.rows.first?["v"].int != nil else {
-                    throw VaultError(.unavailable, "no vault key is registered: run vault init first")
+                    throw VaultError(.notInitialized, "no vault key is registered: run vault init first")
                 }
                 // Asked before any lock is taken, and only once the rotation can happen.
                 let passphrase = try environment.passphrase.forNewKey()
@@ -56,7 +57,7 @@ public struct EncryptionKeyRotator: Sendable {
                 // The lock serializes concurrent rotations; versions are read after it.
                 let active = try session.execute("SELECT vault_key_version AS v FROM public.vault_active FOR UPDATE")
                 guard let previous = active.rows.first?["v"].int.map(Int.init) else {
-                    throw VaultError(.unavailable, "no vault key is registered: run vault init first")
+                    throw VaultError(.notInitialized, "no vault key is registered: run vault init first")
                 }
                 let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM public.vault_keys").rows.first?["v"].int ?? 0)
                 let onDisk = directory.vaultKeyVersions().max() ?? 0

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PIICrypto
+import VaultCrypto
 import Postgres
 import VaultFormat
 
@@ -60,12 +61,12 @@ public struct Rewrapper: Sendable {
         )
         guard let row = active.rows.first, let activeVersion = row["version"].int.map(Int.init),
               let publicBytes = row["public_key"].bytes
-        else { throw VaultError(.unavailable, "no vault key is registered: run vault init first") }
+        else { throw VaultError(.notInitialized, "no vault key is registered: run vault init first") }
         let publicKey: X25519PublicKey
         do {
             publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
         } catch {
-            throw VaultError(.failure, "the active vault public key (v\(activeVersion)) in vault_keys is malformed")
+            throw VaultError(.malformedKey, "the active vault public key (v\(activeVersion)) in vault_keys is malformed")
         }
 
         var pending: [Int: Int] = [:]
@@ -144,14 +145,14 @@ public struct Rewrapper: Sendable {
                         WHERE d.dek_id = u.id AND d.vault_key_version = u.old
                         """,
                         [
-                            .int(Int64(activeVersion)), .text(VaultSQL.intArray(ids)), .text(VaultSQL.intArray(olds)),
-                            .text(Self.textArray(encs)), .text(Self.textArray(sealeds)),
+                            .int(Int64(activeVersion)), .int64Array(ids), .int64Array(olds),
+                            .textArray(encs), .textArray(sealeds),
                         ]
                     ).affectedRows
                 }
                 // Rows are locked FOR UPDATE, so every one selected is updated.
                 guard updated == ids.count else {
-                    throw VaultError(.failure, "rewrap: \(ids.count - updated) data keys changed under the rewrap; run it again")
+                    throw VaultError(.concurrentChange, "rewrap: \(ids.count - updated) data keys changed under the rewrap; run it again")
                 }
                 return (updated, rows.last?[0].int, stepVersions, stepFailed)
             }
@@ -176,10 +177,5 @@ public struct Rewrapper: Sendable {
             activeVersion: activeVersion, rewrapped: rewrapped, rewrappedByVersion: byVersion,
             failed: failed, retirable: retirable, batches: batches
         )
-    }
-
-    /// A PostgreSQL text-array literal of hex strings (no element needs quoting).
-    static func textArray(_ values: [String]) -> String {
-        "{" + values.joined(separator: ",") + "}"
     }
 }

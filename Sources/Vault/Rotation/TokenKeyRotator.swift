@@ -57,11 +57,11 @@ public struct TokenKeyRotator: Sendable {
                 do {
                     try session.execute("LOCK TABLE public.vault_active IN ACCESS EXCLUSIVE MODE")
                 } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
-                    throw VaultError(.failure, "timed out waiting for running etl batches to let go of vault_active; try again")
+                    throw VaultError(.busy, "timed out waiting for running etl batches to let go of vault_active; try again")
                 }
                 let active = try session.execute("SELECT token_key_version AS v FROM public.vault_active")
                 guard let previous = active.rows.first?["v"].int.map(Int.init) else {
-                    throw VaultError(.unavailable, "no token key is registered: run vault init first")
+                    throw VaultError(.notInitialized, "no token key is registered: run vault init first")
                 }
                 let inDatabase = Int(try session.execute("SELECT coalesce(max(version), 0) AS v FROM public.token_keys").rows.first?["v"].int ?? 0)
                 let onDisk = directory.tokenKeyVersions().max() ?? 0

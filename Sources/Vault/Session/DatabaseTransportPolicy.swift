@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import VaultFormat
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -50,7 +51,7 @@ public struct DatabaseTransportPolicy: Sendable, Equatable {
         var options: [String: String] = [:]
         if let url, !url.isEmpty {
             guard let parsed = PostgresConnectionString.options(url, keywords: keywords) else {
-                throw VaultError(.usage, "the database URL cannot be parsed (libpq connection string or postgresql:// URL expected)")
+                throw VaultError(.invalidArgument, "the database URL cannot be parsed (libpq connection string or postgresql:// URL expected)")
             }
             options = parsed
         }
@@ -96,7 +97,7 @@ public struct DatabaseTransportPolicy: Sendable, Equatable {
     /// The error for a failed connection under an enforced `verify-full`.
     func enforcedFailure(_ error: any Error) -> VaultError {
         VaultError(
-            .unavailable,
+            .databaseUnavailable,
             "database unavailable: \(error); non-loopback host \(remoteHosts.joined(separator: ", ")) needs a verified TLS "
                 + "connection (sslmode=verify-full, the vault's default there): give sslrootcert=<CA bundle> in the URL, "
                 + "or name a weaker sslmode explicitly"

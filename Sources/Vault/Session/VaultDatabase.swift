@@ -1,4 +1,5 @@
 import Logging
+import VaultFormat
 import PIICrypto
 import Postgres
 import Schema
@@ -86,9 +87,8 @@ enum VaultDatabase {
     /// Whether `error` is a refusal that belongs in the audit log as a denial.
     static func isDenial(_ error: any Error) -> Bool {
         switch error {
-        case let error as VaultError: return error.kind == .notAuthorized
-        case let error as KeyFileError: return error.kind != .alreadyExists
-        case let error as CryptoError: return error.code == .wrongPassphrase
+        case let error as VaultError: return error.isRefusal
+        case let error as KeyFileError: return error.code != .alreadyExists
         case let error as PostgresError: return error.isPermissionDenied
         default: return false
         }

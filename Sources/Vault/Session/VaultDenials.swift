@@ -1,4 +1,5 @@
 import Logging
+import VaultFormat
 import PIICrypto
 import Postgres
 

@@ -1,4 +1,5 @@
 import Logging
+import VaultFormat
 import PIICrypto
 import Postgres
 
@@ -67,12 +68,12 @@ public struct SubjectForgetter: Sendable {
                         guard !candidates.isEmpty else { continue }
                         let stillUsed = Set(try session.execute(
                             "SELECT DISTINCT \(column) FROM public.user_logins WHERE \(column) = ANY($1::text[])",
-                            [.text(VaultSQL.textArray(candidates))]
+                            [.textArray(candidates)]
                         ).rows.compactMap { $0[0].string })
                         kept += stillUsed.count
                         let gone = candidates.filter { !stillUsed.contains($0) }
                         guard !gone.isEmpty else { continue }
-                        let array = PostgresValue.text(VaultSQL.textArray(gone))
+                        let array = PostgresValue.textArray(gone)
                         try session.execute(
                             "DELETE FROM public.pii_vault WHERE field = '\(field.rawValue)' AND token = ANY($1::text[])", [array]
                         )
@@ -92,7 +93,7 @@ public struct SubjectForgetter: Sendable {
                         ON CONFLICT (subject_hash) DO UPDATE SET erased_at = EXCLUDED.erased_at
                         RETURNING (xmax = 0) AS fresh
                         """,
-                        [.text(VaultSQL.textArray(hashes))]
+                        [.textArray(hashes)]
                     )
                     let result = SubjectForgetResult(
                         subjects: ids.count, loginsDeleted: deleted.count, originalsShredded: shredded.count,
@@ -128,7 +129,7 @@ public struct SubjectForgetter: Sendable {
             """
         ).rows.first?[0].bool
         if pending == true {
-            throw VaultError(.failure, "a token-key rotation is unfinished: run vault retokenize first, then repeat the erasure")
+            throw VaultError(.rotationUnfinished, "a token-key rotation is unfinished: run vault retokenize first, then repeat the erasure")
         }
     }
 }

@@ -1,4 +1,5 @@
 import PIICrypto
+import VaultFormat
 import Postgres
 
 /// The subject key of a vault session: `keys/subject.key`, registered in `fetchde.subject_key`
@@ -19,11 +20,11 @@ enum SubjectKeys {
             registered = try session.execute("SELECT key_check FROM fetchde.subject_key").rows.first?[0].string
         }
         guard keys.subjectKeyExists() else {
-            throw VaultError(.notAuthorized, "no subject key in \(environment.keysDirectory) (subject.key) although one is registered: restore it from backup")
+            throw VaultError(.keyUnavailable, "no subject key in \(environment.keysDirectory) (subject.key) although one is registered: restore it from backup")
         }
         let hasher = SubjectHasher(rootKey: try keys.readSubjectKey())
         guard hasher.keyCheck == registered else {
-            throw VaultError(.notAuthorized, "\(keys.subjectKeyPath) is not the registered subject key")
+            throw VaultError(.keyUnavailable, "\(keys.subjectKeyPath) is not the registered subject key")
         }
         return hasher
     }
@@ -33,10 +34,10 @@ enum SubjectKeys {
         var seen = Set<String>()
         var out: [String] = []
         for id in raw {
-            guard !id.isEmpty else { throw VaultError(.usage, "a user id must not be empty") }
+            guard !id.isEmpty else { throw VaultError(.invalidArgument, "a user id must not be empty") }
             if seen.insert(id).inserted { out.append(id) }
         }
-        guard !out.isEmpty else { throw VaultError(.usage, "name at least one user id") }
+        guard !out.isEmpty else { throw VaultError(.invalidArgument, "name at least one user id") }
         return out
     }
 

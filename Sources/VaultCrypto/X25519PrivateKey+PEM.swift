@@ -1,5 +1,9 @@
 import COpenSSL
 import COpenSSLShims
+public import PIICrypto
+
+// Private-key files: written by `vault init` and `vault rotate`, read by every vault command
+// that opens data. The pipeline never holds a private key, so this lives in VaultCrypto.
 
 extension X25519PrivateKey {
     /// scrypt cost for passphrase-protected key files: N = 2^14, r = 8, p = 1 (16 MiB: OpenSSL
@@ -42,18 +46,25 @@ extension X25519PrivateKey {
     }
 
     /// Reads a PKCS#8 PEM private key. An encrypted key with a wrong or missing passphrase
-    /// throws ``CryptoError/Code/wrongPassphrase``; never prompts on a terminal.
+    /// throws ``CryptoError/Code/invalidKey``; never prompts on a terminal.
     public init(pemRepresentation pem: String, passphrase: String?) throws {
         let text = SecureBytes(Array(pem.utf8))
-        let key = try text.withUnsafeBytes { try X25519PrivateKey(pemBytes: $0, passphrase: passphrase) }
-        self = key
+        switch try text.withUnsafeBytes({ try X25519PrivateKey.read(pemBytes: $0, passphrase: passphrase) }) {
+        case .key(let key): self = key
+        case .locked: throw CryptoError(.invalidKey, "private key could not be decrypted with the passphrase")
+        }
     }
 
-    init(pemBytes: UnsafeRawBufferPointer, passphrase: String?) throws {
-        let encrypted = Self.isEncryptedPEM(pemBytes)
-        if encrypted, passphrase == nil {
-            throw CryptoError(.wrongPassphrase, "private key is passphrase-protected and no passphrase was given")
-        }
+    /// A PEM read's outcome: the key, or a passphrase-protected key that did not open (which
+    /// ``KeyDirectory`` reports as ``KeyFileError/Code/wrongPassphrase``, naming the file).
+    enum PEMRead {
+        case key(X25519PrivateKey)
+        case locked
+    }
+
+    static func read(pemBytes: UnsafeRawBufferPointer, passphrase: String?) throws -> PEMRead {
+        let encrypted = isEncryptedPEM(pemBytes)
+        if encrypted, passphrase == nil { return .locked }
         var pass = Array((passphrase ?? "").utf8)
         defer { wipe(&pass) }
         let bio = try MemoryBIO(reading: pemBytes)
@@ -64,10 +75,10 @@ extension X25519PrivateKey {
             }
         }
         guard let pkey else {
-            if encrypted { throw CryptoError(.wrongPassphrase, "private key could not be decrypted with the passphrase") }
+            if encrypted { return .locked }
             throw CryptoError(.invalidKey, "not a PEM private key")
         }
-        try self.init(owning: pkey)
+        return .key(try X25519PrivateKey(owning: pkey))
     }
 
     static let encryptedHeader = Array("-----BEGIN ENCRYPTED PRIVATE KEY-----".utf8)
@@ -87,30 +98,3 @@ extension X25519PrivateKey {
     }
 }
 
-extension X25519PublicKey {
-    /// SubjectPublicKeyInfo PEM (`PUBLIC KEY`).
-    public var pemRepresentation: String {
-        guard let bio = try? MemoryBIO(), PEM_write_bio_PUBKEY(bio.bio, key.pkey) == 1 else {
-            fatalError("PEM_write_bio_PUBKEY failed: \(CryptoError.drainOpenSSLErrors())")
-        }
-        return bio.string()
-    }
-
-    /// Reads a SubjectPublicKeyInfo PEM holding an X25519 key.
-    public init(pemRepresentation pem: String) throws {
-        let pkey: OpaquePointer? = try Array(pem.utf8).withUnsafeBytes { bytes in
-            let bio = try MemoryBIO(reading: bytes)
-            return PEM_read_bio_PUBKEY(bio.bio, nil, nil, nil)
-        }
-        guard let pkey else { throw CryptoError(.invalidKey, "not a PEM public key") }
-        let owner = PKey(owning: pkey)
-        guard EVP_PKEY_get_base_id(pkey) == EVP_PKEY_X25519 else { throw CryptoError(.invalidKey, "not an X25519 public key") }
-        var raw = [UInt8](repeating: 0, count: 32)
-        var length = 32
-        guard EVP_PKEY_get_raw_public_key(pkey, &raw, &length) == 1, length == 32 else {
-            throw CryptoError(.invalidKey, "X25519 public key")
-        }
-        key = owner
-        rawRepresentation = raw
-    }
-}

@@ -1,12 +1,11 @@
-public import Logging
-public import Settings
-public import SQS
+import Logging
+import Settings
+import SQS
 
-/// Builds the SQS client and resolves the queue from the settings (shared by `etl`
-/// subcommands and the benchmarks).
-public enum SQSClientFactory {
+/// Builds the SQS client and resolves the queue from the settings (`etl run`, `etl demo-messages`).
+enum SQSClientFactory {
     /// A client for the configured endpoint, region, protocol and credentials chain.
-    public static func make(settings: FetchDESettings, logger: Logger) throws -> SQSClient {
+    static func make(settings: FetchDESettings, logger: Logger) throws -> SQSClient {
         let fixed: AWSCredentials? = settings.accessKeyID.flatMap { id in
             settings.secretAccessKey.map { AWSCredentials(accessKeyID: id, secretAccessKey: $0, sessionToken: settings.sessionToken) }
         }
@@ -26,8 +25,8 @@ public enum SQSClientFactory {
 
     /// The queue URL: `SQS_QUEUE_URL` when set, else GetQueueUrl of the queue name (created
     /// when `createIfMissing`). With `waitForService`, an unreachable endpoint is retried with
-    /// capped backoff (a long-running consumer must not crash-loop); otherwise it throws.
-    public static func resolveQueueURL(
+    /// capped, jittered backoff (a long-running consumer must not crash-loop); otherwise it throws.
+    static func resolveQueueURL(
         settings: FetchDESettings,
         client: SQSClient,
         logger: Logger,
@@ -35,15 +34,14 @@ public enum SQSClientFactory {
         waitForService: Bool = false
     ) async throws -> String {
         if let url = settings.queueURL { return url }
-        var delay = Duration.milliseconds(250)
+        var backoff = Backoff(base: .milliseconds(250), cap: .seconds(10))
         while true {
             do {
                 if createIfMissing { return try await client.createQueue(name: settings.queueName) }
                 return try await client.getQueueURL(name: settings.queueName)
             } catch let error as SQSError where error.isRetryable && waitForService {
                 logger.warning("SQS unavailable; retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(10))
+                try await Task.sleep(for: backoff.next())
             }
         }
     }
