@@ -25,10 +25,10 @@ extension SQSClient {
                 return output
             } catch let error as SQSError {
                 SQSMetrics.recordAttempt(operation: operation.name, error: error)
-                var metadata: Logger.Metadata = ["operation": "\(operation.name)", "attempt": "\(attempt)", "error": "\(error.code)"]
-                if let awsCode = error.awsCode { metadata["aws_code"] = "\(awsCode)" }
-                if let requestID = error.requestID { metadata["request_id"] = "\(requestID)" }
-                if let httpStatus = error.httpStatus { metadata["http_status"] = "\(httpStatus)" }
+                var metadata: Logger.Metadata = [LogKey.operation: "\(operation.name)", LogKey.attempt: "\(attempt)", LogKey.error: "\(error.code)"]
+                if let awsCode = error.awsCode { metadata[LogKey.awsCode] = "\(awsCode)" }
+                if let requestID = error.requestID { metadata[LogKey.requestId] = "\(requestID)" }
+                if let httpStatus = error.httpStatus { metadata[LogKey.httpStatus] = "\(httpStatus)" }
                 if let awsCode = error.awsCode, Self.expiredTokenCodes.contains(awsCode), !refreshedCredentials {
                     refreshedCredentials = true
                     logger.info("SQS credentials expired, refreshing", metadata: metadata)
@@ -38,7 +38,7 @@ extension SQSClient {
                 if let awsCode = error.awsCode, Self.clockSkewCodes.contains(awsCode), !correctedClock,
                     clockOffset.withLock({ $0 }) != offsetBefore {
                     correctedClock = true
-                    metadata["clock_offset_seconds"] = "\(Int(clockOffset.withLock { $0 }))"
+                    metadata[LogKey.clockOffsetSeconds] = "\(Int(clockOffset.withLock { $0 }))"
                     logger.warning("SQS refused the signing clock, corrected from the server's Date", metadata: metadata)
                     continue
                 }
@@ -47,7 +47,7 @@ extension SQSClient {
                     throw error
                 }
                 let delay = Backoff.delay(attempt: attempt - 1, base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay)
-                metadata["retry_in_ms"] = "\(delay.milliseconds)"
+                metadata[LogKey.retryInMs] = "\(delay.milliseconds)"
                 logger.info("SQS request failed, retrying", metadata: metadata)
                 try await Task.sleep(for: delay)
                 attempt += 1
@@ -159,7 +159,7 @@ extension SQSClient {
             current = wireProtocol
             return true
         }
-        if changed { logger.info("SQS wire protocol selected", metadata: ["protocol": "\(wireProtocol.rawValue)"]) }
+        if changed { logger.info("SQS wire protocol selected", metadata: [LogKey.wireProtocol: "\(wireProtocol.rawValue)"]) }
     }
 
     /// A POST to the endpoint, signed with fresh (cached) credentials.

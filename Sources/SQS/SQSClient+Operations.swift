@@ -14,7 +14,7 @@ extension SQSClient {
             queueURL: queueURL, maxMessages: maxMessages, waitTimeSeconds: waitTimeSeconds, visibilityTimeout: visibilityTimeout))
         for message in messages where message.md5Mismatch {
             logger.warning("SQS message body does not match its MD5", metadata: [
-                "operation": "ReceiveMessage", "message_id": "\(message.messageID)",
+                "operation": "ReceiveMessage", LogKey.messageId: "\(message.messageID)",
             ])
         }
         return messages
@@ -76,7 +76,7 @@ extension SQSClient {
         let reconciled = result.reconciled(with: ids)
         if reconciled.anomalies > 0 {
             logger.warning("SQS batch response does not match its request; unknown entries ignored, unreported ones counted as failed", metadata: [
-                "operation": "\(operation)", "anomalies": "\(reconciled.anomalies)", "entries": "\(ids.count)",
+                LogKey.operation: "\(operation)", LogKey.anomalies: "\(reconciled.anomalies)", LogKey.entries: "\(ids.count)",
             ])
         }
         return reconciled

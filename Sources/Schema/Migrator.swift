@@ -33,7 +33,7 @@ public enum Migrator {
             try session.transaction { try migrate(session) }
         }
         for version in applied {
-            logger.info("schema migration applied", metadata: ["schema_version": "\(version)"])
+            logger.info("schema migration applied", metadata: [LogKey.schemaVersion: "\(version)"])
         }
         return applied
     }

@@ -58,7 +58,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         let thread = Thread { endpoint.serve() }
         thread.name = "fetchde-metrics"
         thread.start()
-        logger.info("metrics endpoint listening", metadata: ["address": "\(address)"])
+        logger.info("metrics endpoint listening", metadata: [LogKey.address: "\(address)"])
         return endpoint
     }
 
@@ -199,7 +199,7 @@ final class MetricsEndpoint: @unchecked Sendable {
                     if code == EAGAIN || code == EWOULDBLOCK { break }
                     if code == EINTR || code == ECONNABORTED || code == EPROTO { continue }
                     // EMFILE, ENFILE, ENOBUFS, ENOMEM, …: transient; retry shortly.
-                    logger.warning("metrics endpoint cannot accept; retrying", metadata: ["errno": "\(code)"])
+                    logger.warning("metrics endpoint cannot accept; retrying", metadata: [LogKey.errno: "\(code)"])
                     acceptPausedUntil = ContinuousClock.now + .milliseconds(100)
                     break
                 }

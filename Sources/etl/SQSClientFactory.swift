@@ -40,7 +40,7 @@ enum SQSClientFactory {
                 if createIfMissing { return try await client.createQueue(name: settings.queueName) }
                 return try await client.getQueueURL(name: settings.queueName)
             } catch let error as SQSError where error.isRetryable && waitForService {
-                logger.warning("SQS unavailable; retrying", metadata: ["error": "\(error)"])
+                logger.warning("SQS unavailable; retrying", metadata: [LogKey.error: "\(error)"])
                 try await Task.sleep(for: backoff.next())
             }
         }

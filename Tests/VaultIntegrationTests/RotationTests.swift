@@ -155,7 +155,8 @@ struct RotationTests {
         #expect(try await fixture.vault(["rotate", "--encryption"]).status == 0)
 
         // Hold a lock on the 13th DEK: batches 1 and 2 (5 DEKs each) commit, batch 3 waits.
-        // The lock is held by one session body (a transaction cannot outlive it) that sleeps.
+        // The lock is held by one session body (a transaction cannot outlive it) that sleeps
+        // until the test cancels it: a fixed sleep could end before a loaded machine starts vault.
         let blocker = try await fixture.database.connect()
         let holding = Task {
             try await blocker.withSession { session in
@@ -164,7 +165,7 @@ struct RotationTests {
                         SELECT dek_id FROM vault_data_keys
                         WHERE dek_id = (SELECT dek_id FROM vault_data_keys ORDER BY dek_id OFFSET 12 LIMIT 1) FOR UPDATE
                         """)
-                    _ = try session.execute("SELECT pg_sleep(6), 'rotation-test-blocker'")
+                    _ = try session.execute("SELECT pg_sleep(120), 'rotation-test-blocker'")
                 }
             }
         }
@@ -197,7 +198,10 @@ struct RotationTests {
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        try await holding.value
+        _ = try await fixture.scalar(
+            "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%rotation-test-blocker%' AND pid <> pg_backend_pid()"
+        )
+        _ = try? await holding.value
         await blocker.close()
 
         #expect(try await fixture.scalar("SELECT count(*) FROM vault_data_keys WHERE vault_key_version = 2") == 10)

@@ -75,6 +75,36 @@ struct VaultInitTests {
         _ = try fixture.keys.readVaultPrivateKey(version: 1, passphrase: "from a file")
     }
 
+    /// Runs `command` (a shell line) on a pseudo-terminal through util-linux `script`; what
+    /// the test writes to `typed` is what a person types at the terminal.
+    static func onTerminal(_ fixture: VaultFixture, _ command: String, typed: String) async throws -> CLIResult {
+        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        environment["VAULT_DATABASE_URL"] = fixture.database.url
+        environment["KEYS_DIR"] = fixture.keysDirectory
+        return try await VaultFixture.run("/usr/bin/script", ["-qec", command, "/dev/null"], input: typed, environment: environment, directory: fixture.root)
+    }
+
+    /// (Echo cannot be checked here: `script` hands the typed text to the terminal before the
+    /// prompt turns echo off, as a person typing ahead would see it.)
+    @Test("the passphrase prompt reads the controlling terminal: init asks twice, reveal --stdin takes tokens on stdin and the passphrase from the terminal")
+    func terminalPrompt() async throws {
+        let fixture = try await VaultFixture.make(initialize: false)
+        defer { Task { await fixture.drop() } }
+        let vault = try TestServices.executable("vault")
+        let initialized = try await Self.onTerminal(fixture, "\(vault) init", typed: "typed at the tty\ntyped at the tty\n")
+        #expect(initialized.status == 0, "\(initialized)")
+        #expect(initialized.stdout.contains("New vault key passphrase:"), "\(initialized)")
+        _ = try fixture.keys.readVaultPrivateKey(version: 1, passphrase: "typed at the tty")
+
+        let values = try await VaultSeeder.seed(fixture, [(.ip, "198.51.100.23")], dataKeys: 1)
+        let revealed = try await Self.onTerminal(
+            fixture, "printf '%s\\n' \(values[0].token) | \(vault) reveal --stdin --reason 'terminal prompt test'", typed: "typed at the tty\n"
+        )
+        #expect(revealed.status == 0, "\(revealed)")
+        #expect(revealed.stdout.contains("Vault key passphrase:"), "\(revealed)")
+        #expect(revealed.stdout.contains("198.51.100.23"), "\(revealed)")
+    }
+
     @Test("without any passphrase source and no terminal: usage error 64, nothing created")
     func noPassphraseSource() async throws {
         let fixture = try await VaultFixture.make(initialize: false)

@@ -21,50 +21,39 @@ public struct Forgetter: Sendable {
 
     public func forget(token raw: String, reason rawReason: String?) async throws -> ForgetResult {
         let token = VaultToken.normalize(raw)
-        let reason = rawReason?.trimmingSpaces() ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "forget", detail: "missing reason; \(token ?? "malformed token")")
-            throw VaultError.reasonRequired
-        }
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "forget", detail: "\(token ?? "malformed token")")
         guard let token else { throw VaultError(.invalidToken, VaultToken.describeMalformed(raw)) }
 
-        let result = try await VaultDatabase.withSession(environment) { session -> ForgetResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "forget", reason: reason, detail: token)
-            do {
-                return try session.transaction {
-                    // Waits for the transactions storing entries now (an etl batch holding this
-                    // value, uncommitted) and holds new ones until the tombstone is committed;
-                    // those then drop it (fetchde.refuse_forgotten): the value cannot come back.
-                    try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
-                    let entries = try session.execute(
-                        "SELECT field FROM public.pii_vault WHERE \(VaultSQL.anyField) AND token = $1 ORDER BY field FOR UPDATE", [.text(token)]
+        let result = try await VaultDatabase.audited(environment, action: "forget", reason: reason, detail: token) { session -> ForgetResult in
+            return try session.transaction {
+                // Waits for the transactions storing entries now (an etl batch holding this
+                // value, uncommitted) and holds new ones until the tombstone is committed;
+                // those then drop it (fetchde.refuse_forgotten): the value cannot come back.
+                try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
+                let entries = try session.execute(
+                    "SELECT field FROM public.pii_vault WHERE \(VaultSQL.anyField) AND token = $1 ORDER BY field FOR UPDATE", [.text(token)]
+                )
+                let fields = entries.rows.compactMap { $0["field"].string }
+                if fields.isEmpty {
+                    let earlier = try session.execute(
+                        "SELECT 1 FROM public.vault_forgotten WHERE \(VaultSQL.anyField) AND token = $1 LIMIT 1", [.text(token)]
                     )
-                    let fields = entries.rows.compactMap { $0["field"].string }
-                    if fields.isEmpty {
-                        let earlier = try session.execute(
-                            "SELECT 1 FROM public.vault_forgotten WHERE \(VaultSQL.anyField) AND token = $1 LIMIT 1", [.text(token)]
-                        )
-                        guard earlier.count > 0 else { throw VaultError(.invalidToken, "unknown token \(token)") }
-                        try AuditLog.append(session, action: "forget", outcome: "already-forgotten", reason: reason, detail: token)
-                        return ForgetResult(token: token, fields: [])
-                    }
-                    try AuditLog.append(session, action: "forget", outcome: "forgotten", reason: reason, detail: token)
-                    try session.execute("DELETE FROM public.pii_vault WHERE \(VaultSQL.anyField) AND token = $1", [.text(token)])
-                    for field in fields {
-                        try session.execute(
-                            "INSERT INTO public.vault_forgotten (field, token) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                            [.text(field), .text(token)]
-                        )
-                    }
-                    return ForgetResult(token: token, fields: fields)
+                    guard earlier.count > 0 else { throw VaultError(.invalidToken, "unknown token \(token)") }
+                    try AuditLog.append(session, action: "forget", outcome: "already-forgotten", reason: reason, detail: token)
+                    return ForgetResult(token: token, fields: [])
                 }
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "forget", reason: reason, detail: "\(VaultDenials.cause(error)); \(token)")
-                throw error
+                try AuditLog.append(session, action: "forget", outcome: "forgotten", reason: reason, detail: token)
+                try session.execute("DELETE FROM public.pii_vault WHERE \(VaultSQL.anyField) AND token = $1", [.text(token)])
+                for field in fields {
+                    try session.execute(
+                        "INSERT INTO public.vault_forgotten (field, token) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        [.text(field), .text(token)]
+                    )
+                }
+                return ForgetResult(token: token, fields: fields)
             }
         }
-        environment.logger.debug("token forgotten", metadata: ["token": "\(token)", "entries": "\(result.fields.count)"])
+        environment.logger.debug("token forgotten", metadata: [LogKey.token: "\(token)", LogKey.entries: "\(result.fields.count)"])
         return result
     }
 }

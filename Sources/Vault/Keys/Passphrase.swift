@@ -1,23 +1,23 @@
 #if canImport(Glibc)
 import Glibc
-import VaultFormat
 #elseif canImport(Darwin)
 import Darwin
 #endif
 public import Foundation
 import PIICrypto
 import VaultCrypto
+import VaultFormat
 
 /// Where the passphrase of the vault's private key comes from (SPEC §4), in this order:
 /// `--no-passphrase` (creation only), `--passphrase-file F`, `VAULT_PASSPHRASE`,
-/// `VAULT_PASSPHRASE_FILE`, a prompt when stdin and stderr are a terminal. Passphrases are
+/// `VAULT_PASSPHRASE_FILE`, a prompt on the controlling terminal (``PassphrasePrompt``). Passphrases are
 /// `String`s because `KeyDirectory` (OpenSSL's PEM encryption) takes them so; they are never
 /// logged or put in an error message.
 public struct PassphraseOptions: Sendable {
     public var file: String?
     public var noPassphrase: Bool
     public var environment: [String: String]
-    /// Whether a terminal prompt may be shown (stdin and stderr are TTYs).
+    /// Whether a terminal prompt may be shown (stderr and a controlling terminal are TTYs).
     public var interactive: Bool
 
     public init(
@@ -33,7 +33,7 @@ public struct PassphraseOptions: Sendable {
     }
 
     /// True when a passphrase can be asked for on this process's terminal.
-    public static var terminalAttached: Bool { isatty(0) == 1 && isatty(2) == 1 }
+    public static var terminalAttached: Bool { PassphrasePrompt.isAvailable }
 
     /// The passphrase for protecting a new private key, or nil for `--no-passphrase`.
     /// Prompts twice on a terminal; with no source at all it is a usage error, so an
@@ -55,11 +55,13 @@ public struct PassphraseOptions: Sendable {
         guard interactive else {
             throw VaultError(.invalidArgument, "no passphrase for the new private key: pass --passphrase-file FILE, set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or choose --no-passphrase")
         }
-        let first = try TerminalPrompt.read("New vault key passphrase: ")
-        let second = try TerminalPrompt.read("Repeat passphrase: ")
-        guard first == second else { throw VaultError(.invalidArgument, "the two passphrases differ") }
-        guard !first.isEmpty else { throw VaultError(.invalidArgument, "the passphrase must not be empty") }
-        return first
+        do {
+            return try PassphrasePrompt.read("New vault key passphrase: ", verify: true)
+        } catch .mismatch {
+            throw VaultError(.invalidArgument, "the two passphrases differ")
+        } catch {
+            throw VaultError(.invalidArgument, "no passphrase entered for the new private key")
+        }
     }
 
     /// The passphrase for unlocking an existing protected private key.
@@ -68,9 +70,11 @@ public struct PassphraseOptions: Sendable {
         guard interactive else {
             throw VaultError(.passphraseUnavailable, "the vault private key is passphrase-protected: set VAULT_PASSPHRASE or VAULT_PASSPHRASE_FILE, or pass --passphrase-file FILE")
         }
-        let value = try TerminalPrompt.read("Vault key passphrase: ")
-        guard !value.isEmpty else { throw VaultError(.passphraseUnavailable, "no passphrase entered") }
-        return value
+        do {
+            return try PassphrasePrompt.read("Vault key passphrase: ", verify: false)
+        } catch {
+            throw VaultError(.passphraseUnavailable, "no passphrase entered")
+        }
     }
 
     private func given(failing code: VaultError.Code) throws -> String? {
@@ -103,41 +107,5 @@ public struct PassphraseOptions: Sendable {
             throw VaultError(code, "\(origin): passphrase file \(file) is empty")
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Reads one line from the terminal with echo off.
-enum TerminalPrompt {
-    private static func readByte(_ byte: inout UInt8) -> Int {
-        #if canImport(Glibc)
-        return Glibc.read(0, &byte, 1)
-        #else
-        return Darwin.read(0, &byte, 1)
-        #endif
-    }
-
-    static func read(_ prompt: String) throws -> String {
-        FileHandle.standardError.write(Data(prompt.utf8))
-        var saved = termios()
-        let haveTerminal = tcgetattr(0, &saved) == 0
-        if haveTerminal {
-            var quiet = saved
-            quiet.c_lflag &= ~tcflag_t(ECHO)
-            _ = tcsetattr(0, TCSAFLUSH, &quiet)
-        }
-        defer {
-            if haveTerminal { _ = tcsetattr(0, TCSAFLUSH, &saved) }
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
-        var line: [UInt8] = []
-        defer { for index in line.indices { line[index] = 0 } }
-        var byte: UInt8 = 0
-        while true {
-            let count = readByte(&byte)
-            if count <= 0 || byte == 0x0a { break }
-            if byte != 0x0d { line.append(byte) }
-        }
-        byte = 0
-        return String(decoding: line, as: UTF8.self)
     }
 }

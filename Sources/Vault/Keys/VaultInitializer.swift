@@ -95,7 +95,7 @@ public struct VaultInitializer: Sendable {
             return InitResult(tokenKeyVersion: version, vaultKeyVersion: version, files: written, passphraseProtected: passphrase != nil)
         }
         environment.logger.debug("vault initialized", metadata: [
-            "token_key_version": "\(result.tokenKeyVersion)", "vault_key_version": "\(result.vaultKeyVersion)",
+            LogKey.tokenKeyVersion: "\(result.tokenKeyVersion)", LogKey.vaultKeyVersion: "\(result.vaultKeyVersion)",
         ])
         return result
     }

@@ -12,14 +12,8 @@ public struct QuarantinePurger: Sendable {
     /// Deletes what was quarantined more than `olderThanSeconds` ago; returns how many.
     public func purge(olderThanSeconds: Int64, reason rawReason: String?) async throws -> Int {
         let detail = "older than \(olderThanSeconds) s"
-        let reason = rawReason?.trimmingSpaces() ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "quarantine-purge", detail: "missing reason; \(detail)")
-            throw VaultError.reasonRequired
-        }
-        return try await VaultDatabase.withSession(environment) { session in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "quarantine-purge", reason: reason, detail: detail)
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "quarantine-purge", detail: "\(detail)")
+        return try await VaultDatabase.audited(environment, action: "quarantine-purge", reason: reason, detail: detail) { session in
             return try session.transaction {
                 let purged = try session.execute(
                     "DELETE FROM public.etl_quarantine WHERE quarantined_at < now() - make_interval(secs => $1::double precision)",

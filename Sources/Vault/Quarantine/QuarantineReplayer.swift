@@ -48,53 +48,42 @@ public struct QuarantineReplayer: Sendable {
         ids: [Int64]?, reason rawReason: String?, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> QuarantineReplayResult {
         let detail = ids.map { $0.map(String.init).joined(separator: ",") } ?? "all"
-        let reason = rawReason?.trimmingSpaces() ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "quarantine-replay", detail: "missing reason; \(detail)")
-            throw VaultError.reasonRequired
-        }
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "quarantine-replay", detail: "\(detail)")
         let environment = self.environment
         let batchSize = self.batchSize
-        let result = try await VaultDatabase.withSession(environment) { session in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "quarantine-replay", reason: reason, detail: detail)
-            do {
-                let keyring = try VaultKeyring.load(session, environment: environment)
-                let loader = ActiveKeysLoader(keys: environment.keys)
-                let keys = try loader.load(try loader.readVersions(session))
-                try BatchWriter.prepare(session: session)
-                return try session.transaction {
-                    var result = QuarantineReplayResult()
-                    let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
-                    result.selected = opened.count
-                    if let ids {
-                        for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
-                            result.problems.append("no quarantined message \(id)")
-                        }
+        let result = try await VaultDatabase.audited(environment, action: "quarantine-replay", reason: reason, detail: detail) { session in
+            let keyring = try VaultKeyring.load(session, environment: environment)
+            let loader = ActiveKeysLoader(keys: environment.keys)
+            let keys = try loader.load(try loader.readVersions(session))
+            try BatchWriter.prepare(session: session)
+            return try session.transaction {
+                var result = QuarantineReplayResult()
+                let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
+                result.selected = opened.count
+                if let ids {
+                    for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
+                        result.problems.append("no quarantined message \(id)")
                     }
-                    let dataKey = try DataKey.create(in: session, keys: keys)
-                    let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-                    let transformer = BatchTransformer(fallbackDate: CivilDate.utcDate(milliseconds: now))
-                    var done = 0
-                    for start in stride(from: 0, to: opened.count, by: batchSize) {
-                        let step = Array(opened[start..<min(start + batchSize, opened.count)])
-                        try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, into: &result)
-                        done += step.count
-                        progress?(done, opened.count)
-                    }
-                    try AuditLog.append(
-                        session, action: "quarantine-replay", outcome: "replayed", reason: reason,
-                        detail: "loaded \(result.loaded), already stored \(result.alreadyStored), erased subject \(result.erasedDropped), still invalid \(result.stillInvalid), failed \(result.failed) of \(result.selected); ids \(detail)"
-                    )
-                    return result
                 }
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "quarantine-replay", reason: reason, detail: "\(VaultDenials.cause(error)); \(detail)")
-                throw error
+                let dataKey = try DataKey.create(in: session, keys: keys)
+                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                let transformer = BatchTransformer(fallbackDate: CivilDate.utcDate(milliseconds: now))
+                var done = 0
+                for start in stride(from: 0, to: opened.count, by: batchSize) {
+                    let step = Array(opened[start..<min(start + batchSize, opened.count)])
+                    try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, into: &result)
+                    done += step.count
+                    progress?(done, opened.count)
+                }
+                try AuditLog.append(
+                    session, action: "quarantine-replay", outcome: "replayed", reason: reason,
+                    detail: "loaded \(result.loaded), already stored \(result.alreadyStored), erased subject \(result.erasedDropped), still invalid \(result.stillInvalid), failed \(result.failed) of \(result.selected); ids \(detail)"
+                )
+                return result
             }
         }
         environment.logger.debug("quarantine replay committed", metadata: [
-            "selected": "\(result.selected)", "loaded": "\(result.loaded)", "still_invalid": "\(result.stillInvalid)",
+            LogKey.selected: "\(result.selected)", LogKey.loaded: "\(result.loaded)", LogKey.stillInvalid: "\(result.stillInvalid)",
         ])
         return result
     }

@@ -19,39 +19,28 @@ public struct QuarantineViewer: Sendable {
 
     public func show(ids: [Int64], reason rawReason: String?) async throws -> QuarantineShowResult {
         let detail = ids.map(String.init).joined(separator: ",")
-        let reason = rawReason?.trimmingSpaces() ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "quarantine-show", detail: "missing reason; \(detail)")
-            throw VaultError.reasonRequired
-        }
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "quarantine-show", detail: "\(detail)")
         let environment = self.environment
-        return try await VaultDatabase.withSession(environment) { session in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "quarantine-show", reason: reason, detail: detail)
-            do {
-                let keyring = try VaultKeyring.load(session, environment: environment)
-                return try session.transaction {
-                    try AuditLog.append(session, action: "quarantine-show", outcome: "granted", reason: reason, detail: detail)
-                    let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
-                    var result = QuarantineShowResult(bodies: [], problems: [])
-                    for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
-                        result.problems.append("no quarantined message \(id)")
-                    }
-                    for message in opened {
-                        guard let body = message.body else {
-                            result.problems.append("integrity error: the body of quarantined message \(message.id) failed authentication; not shown")
-                            continue
-                        }
-                        result.bodies.append(ShownQuarantine(
-                            id: message.id, messageID: message.messageID,
-                            body: String(decoding: body, as: UTF8.self), bodyBase64: Data(body).base64EncodedString()
-                        ))
-                    }
-                    return result
+        return try await VaultDatabase.audited(environment, action: "quarantine-show", reason: reason, detail: detail) { session in
+            let keyring = try VaultKeyring.load(session, environment: environment)
+            return try session.transaction {
+                try AuditLog.append(session, action: "quarantine-show", outcome: "granted", reason: reason, detail: detail)
+                let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
+                var result = QuarantineShowResult(bodies: [], problems: [])
+                for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
+                    result.problems.append("no quarantined message \(id)")
                 }
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "quarantine-show", reason: reason, detail: "\(VaultDenials.cause(error)); \(detail)")
-                throw error
+                for message in opened {
+                    guard let body = message.body else {
+                        result.problems.append("integrity error: the body of quarantined message \(message.id) failed authentication; not shown")
+                        continue
+                    }
+                    result.bodies.append(ShownQuarantine(
+                        id: message.id, messageID: message.messageID,
+                        body: String(decoding: body, as: UTF8.self), bodyBase64: Data(body).base64EncodedString()
+                    ))
+                }
+                return result
             }
         }
     }

@@ -83,8 +83,8 @@ public struct Retokenizer: Sendable {
         // Closing the main connection also lets the run's lease lapse.
         let result = try await VaultDatabase.connect(environment).closing { main in try await run(main, progress: progress) }
         environment.logger.debug("retokenize finished", metadata: [
-            "token_key_version": "\(result.tokenKeyVersion)", "entries": "\(result.entriesRetokenized)",
-            "merged": "\(result.entriesMerged)", "rows": "\(result.rowsUpdated)", "rows_left": "\(result.rowsLeft)",
+            LogKey.tokenKeyVersion: "\(result.tokenKeyVersion)", LogKey.entries: "\(result.entriesRetokenized)",
+            LogKey.merged: "\(result.entriesMerged)", LogKey.rows: "\(result.rowsUpdated)", LogKey.rowsLeft: "\(result.rowsLeft)",
         ])
         return result
     }
@@ -112,7 +112,7 @@ public struct Retokenizer: Sendable {
                 rowsLeft = try await convertRows(main, context: context, counts: counts, total: rowTotal, progress: progress)
             }
             environment.logger.debug("retokenize pass", metadata: [
-                "entries_seconds": "\(entriesTime)", "rows_seconds": "\(rowsTime)",
+                LogKey.entriesSeconds: "\(entriesTime)", LogKey.rowsSeconds: "\(rowsTime)",
             ])
             let knownRowsLeft = rowsLeft
             let left = try await main.withSession { session in

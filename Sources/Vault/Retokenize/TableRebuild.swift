@@ -82,7 +82,7 @@ struct TableRebuild: Sendable {
         guard let blocker = try begin() else { return true }
         if method == .rebuild { throw VaultError(.rebuildRefused, "cannot rebuild \(table): \(blocker)") }
         // Slower than a rebuild: the operator should know why.
-        logger.warning("retokenize: updating \(table) in place", metadata: ["reason": "\(blocker)"])
+        logger.warning("retokenize: updating \(table) in place", metadata: [LogKey.reason: "\(blocker)"])
         return false
     }
 
@@ -101,7 +101,7 @@ struct TableRebuild: Sendable {
                     try session.execute("SET LOCAL lock_timeout = \(max(1, lockTimeout.components.seconds * 1000))")
                     return try session.execute(swapStatement).rows.first?["n"].int ?? 0
                 }
-                logger.debug("retokenize: \(table) swapped for its rebuilt copy", metadata: ["changes_applied": "\(applied)"])
+                logger.debug("retokenize: \(table) swapped for its rebuilt copy", metadata: [LogKey.changesApplied: "\(applied)"])
                 return Int(applied)
             } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
                 guard attempt < attempts else {
@@ -110,9 +110,9 @@ struct TableRebuild: Sendable {
                         "could not lock \(table) to swap in its rebuilt copy (long transactions on it?); rerun vault retokenize to finish"
                     )
                 }
-                logger.notice("retokenize: \(table) is busy, retrying the swap", metadata: ["attempt": "\(attempt)"])
+                logger.notice("retokenize: \(table) is busy, retrying the swap", metadata: [LogKey.attempt: "\(attempt)"])
             } catch let error as PostgresError where method == .auto && !error.isConnectionError {
-                logger.warning("retokenize: updating \(table) in place", metadata: ["reason": "the swap failed: \(error)"])
+                logger.warning("retokenize: updating \(table) in place", metadata: [LogKey.reason: "the swap failed: \(error)"])
                 try abandon(session)
                 return nil
             }

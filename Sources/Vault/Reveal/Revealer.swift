@@ -70,51 +70,40 @@ public struct Revealer: Sendable {
             if seen.insert(token).inserted { tokens.append(token) }
         }
         let detail = tokens.joined(separator: ",")
-        let reason = rawReason.map { $0.trimmingSpaces() } ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "reveal", detail: "missing reason; \(detail)")
-            throw VaultError.reasonRequired
-        }
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "reveal", detail: "\(detail)")
         guard !tokens.isEmpty else { return RevealResult(values: [], problems: problems) }
 
         let environment = self.environment
         let batchSize = self.batchSize
         let wanted = tokens
-        let outcome = try await VaultDatabase.withSession(environment) { session -> RevealResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "reveal", reason: reason, detail: detail)
-            do {
-                let keyring = try VaultKeyring.load(session, environment: environment)
-                return try session.transaction {
-                    try AuditLog.append(session, action: "reveal", outcome: "granted", reason: reason, detail: detail)
-                    var fetcher = RevealFetcher(keyring: keyring, tokenKeys: environment.keys, batchSize: batchSize)
-                    let pipeline = RevealPipeline(expected: wanted.count)
-                    try fetcher.open(session, tokens: wanted)
-                    // The connection fetches batch N+1 while another thread decrypts batch N.
-                    while let batch = try fetcher.next(session) { pipeline.decrypt(batch) }
-                    let missing = wanted.filter { !fetcher.found.contains($0) }
-                    let forgotten = try fetcher.forgotten(session, among: missing)
-                    var result = RevealResult(tokens: wanted, opened: pipeline.finish(), forgotten: forgotten)
-                    result.dataKeysUnsealed = fetcher.dataKeysUnsealed
-                    // Entries that failed authentication or do not hash to their token are
-                    // recorded as such, in the same transaction (tokens only).
-                    let broken = result.problems.filter { $0.kind == .integrity }.compactMap(\.token)
-                    if !broken.isEmpty {
-                        try AuditLog.append(
-                            session, action: "reveal", outcome: "integrity-error", reason: reason,
-                            detail: broken.joined(separator: ",")
-                        )
-                    }
-                    return result
+        let outcome = try await VaultDatabase.audited(environment, action: "reveal", reason: reason, detail: detail) { session -> RevealResult in
+            let keyring = try VaultKeyring.load(session, environment: environment)
+            return try session.transaction {
+                try AuditLog.append(session, action: "reveal", outcome: "granted", reason: reason, detail: detail)
+                var fetcher = RevealFetcher(keyring: keyring, tokenKeys: environment.keys, batchSize: batchSize)
+                let pipeline = RevealPipeline(expected: wanted.count)
+                try fetcher.open(session, tokens: wanted)
+                // The connection fetches batch N+1 while another thread decrypts batch N.
+                while let batch = try fetcher.next(session) { pipeline.decrypt(batch) }
+                let missing = wanted.filter { !fetcher.found.contains($0) }
+                let forgotten = try fetcher.forgotten(session, among: missing)
+                var result = RevealResult(tokens: wanted, opened: pipeline.finish(), forgotten: forgotten)
+                result.dataKeysUnsealed = fetcher.dataKeysUnsealed
+                // Entries that failed authentication or do not hash to their token are
+                // recorded as such, in the same transaction (tokens only).
+                let broken = result.problems.filter { $0.kind == .integrity }.compactMap(\.token)
+                if !broken.isEmpty {
+                    try AuditLog.append(
+                        session, action: "reveal", outcome: "integrity-error", reason: reason,
+                        detail: broken.joined(separator: ",")
+                    )
                 }
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "reveal", reason: reason, detail: "\(VaultDenials.cause(error)); \(detail)")
-                throw error
+                return result
             }
         }
         environment.logger.debug("reveal committed", metadata: [
-            "tokens": "\(tokens.count)", "revealed": "\(outcome.values.count)",
-            "not_revealed": "\(outcome.problems.count)",
+            LogKey.tokens: "\(tokens.count)", LogKey.revealed: "\(outcome.values.count)",
+            LogKey.notRevealed: "\(outcome.problems.count)",
         ])
         return RevealResult(values: outcome.values, problems: problems + outcome.problems, dataKeysUnsealed: outcome.dataKeysUnsealed)
     }

@@ -41,7 +41,7 @@ public struct EncryptionKeyRotator: Sendable {
             }
         }
         environment.logger.debug("vault key rotated", metadata: [
-            "previous_version": "\(result.previousVersion)", "vault_key_version": "\(result.vaultKeyVersion)",
+            LogKey.previousVersion: "\(result.previousVersion)", LogKey.vaultKeyVersion: "\(result.vaultKeyVersion)",
         ])
         return result
     }

@@ -46,8 +46,8 @@ public struct Rewrapper: Sendable {
             }
         }
         environment.logger.debug("rewrap finished", metadata: [
-            "active_version": "\(result.activeVersion)", "rewrapped": "\(result.rewrapped)",
-            "failed": "\(result.failed.count)", "batches": "\(result.batches)",
+            LogKey.activeVersion: "\(result.activeVersion)", LogKey.rewrapped: "\(result.rewrapped)",
+            LogKey.failed: "\(result.failed.count)", LogKey.batches: "\(result.batches)",
         ])
         return result
     }

@@ -43,7 +43,7 @@ public struct TokenKeyRotator: Sendable {
             }
         }
         environment.logger.debug("token key rotated", metadata: [
-            "previous_version": "\(result.previousVersion)", "token_key_version": "\(result.tokenKeyVersion)",
+            LogKey.previousVersion: "\(result.previousVersion)", LogKey.tokenKeyVersion: "\(result.tokenKeyVersion)",
         ])
         return result
     }

@@ -70,18 +70,43 @@ enum VaultDatabase {
         }
     }
 
-    /// The start of every key operation: schema present, `SET ROLE vault_admin`, then `body`.
-    /// A refusal inside `body` (key file, passphrase, permission) is audited as a denial of
-    /// `action` before it is rethrown.
-    static func administer<T>(_ session: PostgresSession, action: String, _ body: () throws -> T) throws -> T {
+    /// The start of every audited operation: schema present, `SET ROLE vault_admin`, then
+    /// `body`. A refusal inside `body` (key file, passphrase, permission) is audited as a denial
+    /// of `action` (with `reason` and `detail`) before it is rethrown.
+    static func administer<T>(
+        _ session: PostgresSession, action: String, reason: String = "", detail: String = "", _ body: () throws -> T
+    ) throws -> T {
         try requireSchema(session)
-        try assumeVaultAdmin(session, action: action, reason: "", detail: "")
+        try assumeVaultAdmin(session, action: action, reason: reason, detail: detail)
         do {
             return try body()
         } catch where isDenial(error) {
-            AuditLog.recordDenial(session, action: action, reason: "", detail: VaultDenials.cause(error))
+            let cause = VaultDenials.cause(error)
+            AuditLog.recordDenial(session, action: action, reason: reason, detail: detail.isEmpty ? cause : "\(cause); \(detail)")
             throw error
         }
+    }
+
+    /// ``administer(_:action:reason:detail:_:)`` on a session of its own: what reveal, forget,
+    /// the quarantine and subject commands open with.
+    static func audited<T: Sendable>(
+        _ environment: VaultEnvironment, action: String, reason: String, detail: String,
+        _ body: @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        try await withSession(environment) { session in
+            try administer(session, action: action, reason: reason, detail: detail) { try body(session) }
+        }
+    }
+
+    /// The `--reason` trimmed; absent or blank, a best-effort denial of `action` is recorded
+    /// (`missing reason; detail`) and ``VaultError/reasonRequired`` thrown.
+    static func requireReason(
+        _ raw: String?, _ environment: VaultEnvironment, action: String, detail: String
+    ) async throws -> String {
+        let reason = raw?.trimmingSpaces() ?? ""
+        guard reason.isEmpty else { return reason }
+        await VaultDenials.recordBestEffort(environment, action: action, detail: "missing reason; \(detail)")
+        throw VaultError.reasonRequired
     }
 
     /// Whether `error` is a refusal that belongs in the audit log as a denial.

@@ -12,11 +12,11 @@ enum VaultDenials {
             try await VaultDatabase.withSession(environment) { session in
                 try VaultDatabase.requireSchema(session)
                 if let error = AuditLog.recordDenial(session, action: action, reason: "", detail: detail) {
-                    environment.logger.debug("denial not recorded", metadata: ["error": "\(error)"])
+                    environment.logger.debug("denial not recorded", metadata: [LogKey.error: "\(error)"])
                 }
             }
         } catch {
-            environment.logger.debug("denial not recorded", metadata: ["error": "\(error)"])
+            environment.logger.debug("denial not recorded", metadata: [LogKey.error: "\(error)"])
         }
     }
 

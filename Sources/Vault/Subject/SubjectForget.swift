@@ -37,84 +37,73 @@ public struct SubjectForgetter: Sendable {
     public init(environment: VaultEnvironment) { self.environment = environment }
 
     public func forget(userIDs raw: [String], reason rawReason: String?) async throws -> SubjectForgetResult {
-        let reason = rawReason?.trimmingSpaces() ?? ""
-        guard !reason.isEmpty else {
-            await VaultDenials.recordBestEffort(environment, action: "subject-forget", detail: "missing reason; \(raw.count) subjects")
-            throw VaultError.reasonRequired
-        }
+        let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "subject-forget", detail: "\(raw.count) subjects")
         let ids = try SubjectKeys.userIDs(raw)
         let environment = self.environment
-        let result = try await VaultDatabase.withSession(environment) { session -> SubjectForgetResult in
-            try VaultDatabase.requireSchema(session)
-            try VaultDatabase.assumeVaultAdmin(session, action: "subject-forget", reason: reason, detail: "\(ids.count) subjects")
-            do {
-                let hasher = try SubjectKeys.hasher(session, environment: environment)
-                let hashes = ids.map(hasher.hash)
-                return try session.transaction {
-                    // Before the locks, in the order etl batches take theirs (vault_active,
-                    // then the erasures, then pii_vault): no lock cycle with a batch or a
-                    // rotation queued behind one.
-                    try Self.refuseDuringRetokenize(session)
-                    try session.execute("LOCK TABLE fetchde.subject_erasures IN ACCESS EXCLUSIVE MODE")
-                    try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
-                    let deleted = try session.execute(
-                        "DELETE FROM public.user_logins WHERE user_id = ANY($1::text[]) RETURNING masked_ip, masked_device_id",
-                        [.text(SubjectKeys.quotedArray(ids))]
+        let result = try await VaultDatabase.audited(environment, action: "subject-forget", reason: reason, detail: "\(ids.count) subjects") { session -> SubjectForgetResult in
+            let hasher = try SubjectKeys.hasher(session, environment: environment)
+            let hashes = ids.map(hasher.hash)
+            return try session.transaction {
+                // Before the locks, in the order etl batches take theirs (vault_active,
+                // then the erasures, then pii_vault): no lock cycle with a batch or a
+                // rotation queued behind one.
+                try Self.refuseDuringRetokenize(session)
+                try session.execute("LOCK TABLE fetchde.subject_erasures IN ACCESS EXCLUSIVE MODE")
+                try session.execute("LOCK TABLE public.pii_vault IN SHARE ROW EXCLUSIVE MODE")
+                let deleted = try session.execute(
+                    "DELETE FROM public.user_logins WHERE user_id = ANY($1::text[]) RETURNING masked_ip, masked_device_id",
+                    [.text(SubjectKeys.quotedArray(ids))]
+                )
+                var shredded: [String] = []
+                var kept = 0
+                for (field, column) in [(PIIField.ip, "masked_ip"), (.deviceID, "masked_device_id")] {
+                    let candidates = Array(Set(deleted.rows.compactMap { $0[column].string.flatMap(VaultToken.normalize) })).sorted()
+                    guard !candidates.isEmpty else { continue }
+                    let stillUsed = Set(try session.execute(
+                        "SELECT DISTINCT \(column) FROM public.user_logins WHERE \(column) = ANY($1::text[])",
+                        [.textArray(candidates)]
+                    ).rows.compactMap { $0[0].string })
+                    kept += stillUsed.count
+                    let gone = candidates.filter { !stillUsed.contains($0) }
+                    guard !gone.isEmpty else { continue }
+                    let array = PostgresValue.textArray(gone)
+                    try session.execute(
+                        "DELETE FROM public.pii_vault WHERE field = '\(field.rawValue)' AND token = ANY($1::text[])", [array]
                     )
-                    var shredded: [String] = []
-                    var kept = 0
-                    for (field, column) in [(PIIField.ip, "masked_ip"), (.deviceID, "masked_device_id")] {
-                        let candidates = Array(Set(deleted.rows.compactMap { $0[column].string.flatMap(VaultToken.normalize) })).sorted()
-                        guard !candidates.isEmpty else { continue }
-                        let stillUsed = Set(try session.execute(
-                            "SELECT DISTINCT \(column) FROM public.user_logins WHERE \(column) = ANY($1::text[])",
-                            [.textArray(candidates)]
-                        ).rows.compactMap { $0[0].string })
-                        kept += stillUsed.count
-                        let gone = candidates.filter { !stillUsed.contains($0) }
-                        guard !gone.isEmpty else { continue }
-                        let array = PostgresValue.textArray(gone)
-                        try session.execute(
-                            "DELETE FROM public.pii_vault WHERE field = '\(field.rawValue)' AND token = ANY($1::text[])", [array]
-                        )
-                        try session.execute(
-                            """
-                            INSERT INTO public.vault_forgotten (field, token)
-                            SELECT '\(field.rawValue)', t FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING
-                            """,
-                            [array]
-                        )
-                        shredded += gone.map { "\(field.rawValue):\($0)" }
-                    }
-                    let erased = try session.execute(
+                    try session.execute(
                         """
-                        INSERT INTO fetchde.subject_erasures (subject_hash, erased_at)
-                        SELECT h, now() FROM unnest($1::text[]) AS h
-                        ON CONFLICT (subject_hash) DO UPDATE SET erased_at = EXCLUDED.erased_at
-                        RETURNING (xmax = 0) AS fresh
+                        INSERT INTO public.vault_forgotten (field, token)
+                        SELECT '\(field.rawValue)', t FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING
                         """,
-                        [.textArray(hashes)]
+                        [array]
                     )
-                    let result = SubjectForgetResult(
-                        subjects: ids.count, loginsDeleted: deleted.count, originalsShredded: shredded.count,
-                        originalsKept: kept, newlyErased: erased.rows.filter { $0[0].bool == true }.count
-                    )
-                    try AuditLog.append(
-                        session, action: "subject-forget",
-                        outcome: result.loginsDeleted == 0 && result.newlyErased == 0 ? "already-forgotten" : "forgotten",
-                        reason: reason,
-                        detail: "subjects \(hashes.joined(separator: ",")); logins \(result.loginsDeleted); kept \(kept); shredded \(shredded.joined(separator: ","))"
-                    )
-                    return result
+                    shredded += gone.map { "\(field.rawValue):\($0)" }
                 }
-            } catch where VaultDatabase.isDenial(error) {
-                AuditLog.recordDenial(session, action: "subject-forget", reason: reason, detail: "\(VaultDenials.cause(error)); \(ids.count) subjects")
-                throw error
+                let erased = try session.execute(
+                    """
+                    INSERT INTO fetchde.subject_erasures (subject_hash, erased_at)
+                    SELECT h, now() FROM unnest($1::text[]) AS h
+                    ON CONFLICT (subject_hash) DO UPDATE SET erased_at = EXCLUDED.erased_at
+                    RETURNING (xmax = 0) AS fresh
+                    """,
+                    [.textArray(hashes)]
+                )
+                let result = SubjectForgetResult(
+                    subjects: ids.count, loginsDeleted: deleted.count, originalsShredded: shredded.count,
+                    originalsKept: kept, newlyErased: erased.rows.filter { $0[0].bool == true }.count
+                )
+                try AuditLog.append(
+                    session, action: "subject-forget",
+                    outcome: result.loginsDeleted == 0 && result.newlyErased == 0 ? "already-forgotten" : "forgotten",
+                    reason: reason,
+                    detail: "subjects \(hashes.joined(separator: ",")); logins \(result.loginsDeleted); kept \(kept); shredded \(shredded.joined(separator: ","))"
+                )
+                return result
             }
         }
         environment.logger.debug("subjects forgotten", metadata: [
-            "subjects": "\(result.subjects)", "logins": "\(result.loginsDeleted)",
-            "shredded": "\(result.originalsShredded)", "kept": "\(result.originalsKept)",
+            LogKey.subjects: "\(result.subjects)", LogKey.logins: "\(result.loginsDeleted)",
+            LogKey.shredded: "\(result.originalsShredded)", LogKey.kept: "\(result.originalsKept)",
         ])
         return result
     }
