@@ -31,14 +31,7 @@ extension ETLCommand {
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {
                     throw CommandError(.invalidArgument, "cannot read \(file)")
                 }
-                let writer = BatchWriter(
-                    url: settings.databaseURL,
-                    dekMaxEncryptions: settings.dekMaxEncryptions,
-                    fallbackDate: Today.utc(),
-                    deadline: .seconds(settings.batchDeadlineSeconds),
-                    pollDeadline: .seconds(settings.pollDeadlineSeconds),
-                    logger: logger
-                )
+                let writer = BatchWriter(settings: settings, fallbackDate: Today.utc(), logger: logger)
                 let loader = ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory))
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
                 let summary = try await FileIngest(

@@ -3,6 +3,7 @@ import VaultFormat
 import PIICrypto
 import Postgres
 import Schema
+import Settings
 
 /// Connecting the vault's session: schema present, then `SET ROLE vault_admin` (SPEC §4).
 enum VaultDatabase {
@@ -103,7 +104,7 @@ enum VaultDatabase {
     static func requireReason(
         _ raw: String?, _ environment: VaultEnvironment, action: String, detail: String
     ) async throws -> String {
-        let reason = raw?.trimmingSpaces() ?? ""
+        let reason = raw?.trimmingWhitespace() ?? ""
         guard reason.isEmpty else { return reason }
         await VaultDenials.recordBestEffort(environment, action: action, detail: "missing reason; \(detail)")
         throw VaultError.reasonRequired

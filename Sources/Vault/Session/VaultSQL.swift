@@ -6,12 +6,3 @@ enum VaultSQL {
     /// (field, token) once per field (there is no index on the token by itself).
     static let anyField = "field IN (" + PIIField.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 }
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
-    }
-}
