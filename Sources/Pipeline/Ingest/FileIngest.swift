@@ -77,7 +77,7 @@ public struct FileIngest: Sendable {
                 if (failure as? PipelineError)?.code == .keysChanged {
                     keys = try await loader.loadActive(using: writer)
                     logger.notice("active token key changed; continuing with the new key", metadata: [
-                        "token_key_version": "\(keys.tokenKeyVersion)",
+                        LogKey.tokenKeyVersion: "\(keys.tokenKeyVersion)",
                     ])
                 } else if let refusal = failure as? PostgresError, refusal.failureClass != .data {
                     let since = refusedSince ?? ContinuousClock.now
@@ -92,8 +92,8 @@ public struct FileIngest: Sendable {
                     }
                     let delay = backoff.next()
                     logger.warning("database write failed; retrying", metadata: [
-                        "error": "\(refusal)", "error_class": "\(errorClass)", "messages": "\(messages.count)",
-                        "retry_in_ms": "\(delay.milliseconds)",
+                        LogKey.error: "\(refusal)", LogKey.errorClass: "\(errorClass)", LogKey.messages: "\(messages.count)",
+                        LogKey.retryInMs: "\(delay.milliseconds)",
                     ])
                     try await Task.sleep(for: min(delay, max(.milliseconds(1), retryBudget - (ContinuousClock.now - since))))
                 }

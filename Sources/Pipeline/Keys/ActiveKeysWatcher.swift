@@ -37,7 +37,7 @@ public final class ActiveKeysWatcher: Sendable {
             health.setKeys(true)
             PipelineMetrics.recordActiveKeys(tokenKeyVersion: versions.tokenKeyVersion, vaultKeyVersion: versions.vaultKeyVersion)
             logger.notice("active keys loaded", metadata: [
-                "token_key_version": "\(versions.tokenKeyVersion)", "vault_key_version": "\(versions.vaultKeyVersion)",
+                LogKey.tokenKeyVersion: "\(versions.tokenKeyVersion)", LogKey.vaultKeyVersion: "\(versions.vaultKeyVersion)",
             ])
         } catch {
             // A database that is unreachable or refuses the poll (lock timeout, read-only

@@ -129,7 +129,7 @@ public final class BatchWriter: Sendable {
             return try await write(messages, keys: keys)
         } catch let error as PostgresError where error.failureClass == .data && messages.count > 1 {
             logger.warning("batch rejected as data; writing its messages one by one", metadata: [
-                "error": "\(error)", "error_class": "\(error.errorClassLabel)",
+                LogKey.error: "\(error)", LogKey.errorClass: "\(error.errorClassLabel)",
             ])
             var total = BatchOutcome()
             for message in messages {
@@ -140,7 +140,7 @@ public final class BatchWriter: Sendable {
             var poison = messages[0]
             poison.quarantineReason = "rejected by the database (SQLSTATE \(error.sqlState ?? "none"), \(error.code))"
             logger.warning("message quarantined after database rejection", metadata: [
-                "message_id": "\(poison.messageID)", "error_class": "\(error.errorClassLabel)",
+                LogKey.messageId: "\(poison.messageID)", LogKey.errorClass: "\(error.errorClassLabel)",
             ])
             return try await write([poison], keys: keys)
         }
@@ -162,7 +162,7 @@ public final class BatchWriter: Sendable {
             state.dataKey = fresh
             state.dataKeyUses = uses
         }
-        logger.info("data key created", metadata: ["dek_id": "\(fresh.id)", "vault_key_version": "\(fresh.vaultKeyVersion)"])
+        logger.info("data key created", metadata: [LogKey.dekId: "\(fresh.id)", LogKey.vaultKeyVersion: "\(fresh.vaultKeyVersion)"])
         PipelineMetrics.recordDataKeyCreated()
         return fresh
     }

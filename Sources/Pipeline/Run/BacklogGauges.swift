@@ -58,7 +58,7 @@ public struct BacklogGauges: Service, CustomStringConvertible {
             for (reason, count) in rows { counts[QuarantineReason.label(of: reason), default: 0] += Int(count) }
             PipelineMetrics.recordQuarantineSize(counts)
         } catch {
-            logger.debug("quarantine size not refreshed", metadata: ["error": "\(error)"])
+            logger.debug("quarantine size not refreshed", metadata: [LogKey.error: "\(error)"])
         }
     }
 
@@ -73,7 +73,7 @@ public struct BacklogGauges: Service, CustomStringConvertible {
                 PipelineMetrics.queueMessages(state: "not_visible").record(notVisible)
             }
         } catch {
-            logger.debug("queue depth not refreshed", metadata: ["error": "\(error)"])
+            logger.debug("queue depth not refreshed", metadata: [LogKey.error: "\(error)"])
         }
     }
 }
