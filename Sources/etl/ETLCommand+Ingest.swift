@@ -31,7 +31,7 @@ extension ETLCommand {
                 if file != "-" && !FileManager.default.isReadableFile(atPath: file) {
                     throw CommandError(.invalidArgument, "cannot read \(file)")
                 }
-                let writer = BatchWriter(settings: settings, fallbackDate: Today.utc(), logger: logger)
+                let writer = BatchWriter(settings: settings, logger: logger)
                 let loader = ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory))
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
                 let summary = try await FileIngest(

@@ -32,7 +32,7 @@ extension ETLCommand {
                 let sqs = try SQSClientFactory.make(settings: settings, logger: logger)
                 defer { sqs.shutdown() }
                 let queueURL = try await SQSClientFactory.resolveQueueURL(settings: settings, client: sqs, logger: logger, waitForService: true)
-                let writer = BatchWriter(settings: settings, fallbackDate: Today.utc(), logger: logger)
+                let writer = BatchWriter(settings: settings, logger: logger)
                 let watcher = ActiveKeysWatcher(
                     loader: ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory)),
                     writer: writer, health: health, logger: logger

@@ -1,5 +1,6 @@
 import PIICrypto
 import Postgres
+import SQS
 
 /// Message → rows: validates, tokenizes, encrypts the originals of new values and the bodies
 /// of invalid messages. Pure CPU work; the caller owns the DEK and the seen-values cache.
@@ -7,8 +8,9 @@ public struct BatchTransformer: Sendable {
     /// The date stored in `create_date` for messages without an SQS `SentTimestamp`.
     public let fallbackDate: String
 
-    public init(fallbackDate: String) {
-        self.fallbackDate = fallbackDate
+    /// `fallbackDate` defaults to today (UTC).
+    public init(fallbackDate: String? = nil) {
+        self.fallbackDate = fallbackDate ?? CivilDate.today()
     }
 
     /// Transforms `messages` with `keys` and `dataKey`. `alreadyStored` answers whether this

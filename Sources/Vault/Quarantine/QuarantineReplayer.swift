@@ -66,8 +66,7 @@ public struct QuarantineReplayer: Sendable {
                     }
                 }
                 let dataKey = try DataKey.create(in: session, keys: keys)
-                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-                let transformer = BatchTransformer(fallbackDate: CivilDate.utcDate(milliseconds: now))
+                let transformer = BatchTransformer()
                 var done = 0
                 for start in stride(from: 0, to: opened.count, by: batchSize) {
                     let step = Array(opened[start..<min(start + batchSize, opened.count)])
