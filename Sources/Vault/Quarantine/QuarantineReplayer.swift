@@ -74,10 +74,11 @@ public struct QuarantineReplayer: Sendable {
                     let dataKey = try DataKey.create(in: session, keys: keys)
                     let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
                     let transformer = BatchTransformer(fallbackDate: CivilDate.utcDate(milliseconds: now))
+                    let erasures = SubjectErasures()
                     var done = 0
                     for start in stride(from: 0, to: opened.count, by: batchSize) {
                         let step = Array(opened[start..<min(start + batchSize, opened.count)])
-                        try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, into: &result)
+                        try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, into: &result)
                         done += step.count
                         progress?(done, opened.count)
                     }
@@ -102,7 +103,7 @@ public struct QuarantineReplayer: Sendable {
     /// under its own savepoint), so one body the database still rejects keeps only itself back.
     static func load(
         _ step: [OpenedQuarantine], session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, into result: inout QuarantineReplayResult
+        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, into result: inout QuarantineReplayResult
     ) throws {
         var messages: [IncomingMessage] = []
         var ids: [String: Int64] = [:]
@@ -120,23 +121,23 @@ public struct QuarantineReplayer: Sendable {
         }
         do {
             try session.execute("SAVEPOINT fetchde_replay_step")
-            try write(messages, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            try write(messages, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, ids: ids, into: &result)
             try session.execute("RELEASE SAVEPOINT fetchde_replay_step")
         } catch let error as PostgresError where error.failureClass == .data && messages.count > 1 {
             try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_step")
             for message in messages {
-                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, ids: ids, into: &result)
             }
         }
     }
 
     private static func load(
         _ message: IncomingMessage, session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, ids: [String: Int64], into result: inout QuarantineReplayResult
     ) throws {
         try session.execute("SAVEPOINT fetchde_replay_one")
         do {
-            try write([message], session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            try write([message], session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, ids: ids, into: &result)
             try session.execute("RELEASE SAVEPOINT fetchde_replay_one")
         } catch let error as PostgresError where error.failureClass == .data {
             try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_one")
@@ -151,7 +152,7 @@ public struct QuarantineReplayer: Sendable {
     /// invalid ones stay with the reason validation gives now.
     private static func write(
         _ messages: [IncomingMessage], session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, ids: [String: Int64], into result: inout QuarantineReplayResult
     ) throws {
         var batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { _ in false }
         // A quarantined row is (message_id, reason, …) as the pipeline writes it.
@@ -160,7 +161,7 @@ public struct QuarantineReplayer: Sendable {
             return (ids[messageID] ?? 0, reason)
         }
         batch.quarantined = []
-        let outcome = try BatchWriter.commit(batch, session: session)
+        let outcome = try BatchWriter.commit(batch, session: session, erasures: erasures)
         let loaded = batch.loginMessageIDs.compactMap { ids[$0] }
         if !loaded.isEmpty {
             try session.execute(
