@@ -24,12 +24,17 @@ public struct SubjectHasher: Sendable {
 
     /// The 64-character lowercase hex hash of `userID`.
     public func hash(_ userID: String) -> String {
+        digest(userID).hex
+    }
+
+    /// The hash of `userID` as its 32 bytes.
+    public func digest(_ userID: String) -> SubjectDigest {
         var value = userID
         return value.withUTF8 { utf8 in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { scratch in
                 let mac = scratch.baseAddress!
                 key.authenticate(utf8.baseAddress ?? UnsafePointer(mac), count: utf8.count, into: mac)
-                return Hex.encode32(mac)
+                return SubjectDigest(bytes: mac)
             }
         }
     }

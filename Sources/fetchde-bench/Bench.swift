@@ -7,6 +7,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetchde-bench",
         abstract: "Micro-benchmarks for FetchDE.",
-        subcommands: [Crypto.self, SQSBench.self]
+        subcommands: [Crypto.self, SQSBench.self, QuarantineFill.self]
     )
 }

@@ -1,5 +1,6 @@
 # Sourced by the benchmark scripts: release binaries and a throwaway database.
 #   bench_build PRODUCT...   builds them in release mode (SCRATCH_PATH, default .build); sets BIN
+#                            (BENCH_BIN=DIR: use the binaries in DIR, build nothing)
 #   bench_database PREFIX    creates a database on $DATABASE_URL's cluster and a work folder,
 #                            both removed on exit; exports DATABASE_URL, VAULT_DATABASE_URL,
 #                            KEYS_DIR (in the work folder); sets WORK, BASE_URL, PSQL
@@ -11,6 +12,12 @@ PSQL="psql"
 [ -n "${FETCHDE_PG_BIN:-}" ] && [ -x "$FETCHDE_PG_BIN/psql" ] && PSQL="$FETCHDE_PG_BIN/psql"
 
 bench_build() {
+    if [ -n "${BENCH_BIN:-}" ]; then
+        # Binaries built before (e.g. of another commit, to compare): no build.
+        BIN="$BENCH_BIN"
+        log "using the binaries in $BIN"
+        return
+    fi
     log "building release binaries (scratch path $SCRATCH)"
     local product
     for product in "$@"; do

@@ -44,7 +44,7 @@ public struct BatchTransformer: Sendable {
                 let deviceToken = keys.tokenizer.token(login.deviceID, field: .deviceID)
                 let date = message.sentTimestampMilliseconds.map(CivilDate.utcDate(milliseconds:)) ?? fallbackDate
                 batch.loginMessageIDs.append(message.messageID)
-                if let hasher = keys.subjectHasher { batch.loginSubjects.append(hasher.hash(login.userID)) }
+                if let hasher = keys.subjectHasher { batch.loginSubjects.append(hasher.digest(login.userID)) }
                 batch.loginSentMilliseconds.append(message.sentTimestampMilliseconds)
                 batch.logins.append([
                     .text(message.messageID), .text(login.userID), .optional(login.deviceType),

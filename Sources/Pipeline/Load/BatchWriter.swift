@@ -31,6 +31,8 @@ public final class BatchWriter: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let transformer: BatchTransformer
+    /// The erasure tombstones this writer's batches have read (``SubjectErasures``).
+    private let erasures = SubjectErasures()
 
     /// - Parameters:
     ///   - url: libpq URL (nil: `PG*` variables).
@@ -107,8 +109,9 @@ public final class BatchWriter: Sendable {
     public func commit(_ batch: PreparedBatch) async throws -> BatchOutcome {
         do {
             let connection = try await connection()
+            let erasures = self.erasures
             let outcome = try await connection.withSession { session in
-                try session.transaction { try Self.commit(batch, session: session) }
+                try session.transaction { try Self.commit(batch, session: session, erasures: erasures) }
             }
             // Entries of dropped logins were remembered as stored at prepare: forget that.
             if outcome.erasedDropped > 0 { state.withLock { $0.seen.removeAll() } }
@@ -174,8 +177,9 @@ public final class BatchWriter: Sendable {
     }
 
     /// The batch transaction's statements (inside BEGIN … COMMIT), on a session prepared by
-    /// ``prepare(session:)`` that may insert into the pipeline's tables.
-    public static func commit(_ batch: PreparedBatch, session: PostgresSession) throws -> BatchOutcome {
+    /// ``prepare(session:)`` that may insert into the pipeline's tables. `erasures` is the
+    /// loader's cache of erasure tombstones (one per loader, kept across its batches).
+    public static func commit(_ batch: PreparedBatch, session: PostgresSession, erasures: SubjectErasures) throws -> BatchOutcome {
         // Reading vault_active holds its ACCESS SHARE lock to COMMIT, and `vault rotate
         // --tokens` changes it under ACCESS EXCLUSIVE: a rotation waits for batches already
         // past this point, and every batch after it sees the new version here. So no row
@@ -188,7 +192,7 @@ public final class BatchWriter: Sendable {
             )
         }
         var outcome = BatchOutcome()
-        let batch = try SubjectErasureFilter.apply(to: batch, session: session, outcome: &outcome)
+        let batch = try SubjectErasureFilter.apply(to: batch, session: session, erasures: erasures, outcome: &outcome)
         if !batch.logins.isEmpty {
             outcome.inserted = try copyWithFallback(
                 session: session, savepoint: "fetchde_direct_logins", rows: batch.logins,

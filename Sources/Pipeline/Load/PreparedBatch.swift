@@ -8,7 +8,7 @@ public struct PreparedBatch: Sendable {
     /// Message ids of the valid messages, in `logins` order.
     public var loginMessageIDs: [String] = []
     /// Keyed hashes of the logins' user ids, in `logins` order (empty without a subject key).
-    public var loginSubjects: [String] = []
+    public var loginSubjects: [SubjectDigest] = []
     /// SQS `SentTimestamp` of each login's message (nil: file ingest), in `logins` order.
     public var loginSentMilliseconds: [Int64?] = []
     /// Check value of the subject key the hashes were made with (nil: none).

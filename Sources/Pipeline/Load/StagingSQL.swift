@@ -37,13 +37,18 @@ enum StagingSQL {
         """
     /// The registered subject key's check value (no row: no subject erased yet).
     static let subjectKeyCheck = "SELECT key_check FROM fetchde.subject_key"
-    /// The erasures among a batch's subject hashes ($1, a text array), with the registered
-    /// subject key's check value (no row at all: none registered). One primary-key probe per
-    /// hash; its ACCESS SHARE lock, held to COMMIT, orders the batch before or after a
-    /// `vault subject forget` (which locks the table exclusively): see ``SubjectErasureFilter``.
-    static let erasedSubjects = """
-        SELECT k.key_check, e.subject_hash, (extract(epoch FROM e.erased_at) * 1000)::bigint AS erased_ms
-        FROM fetchde.subject_key k LEFT JOIN fetchde.subject_erasures e ON e.subject_hash = ANY($1::text[])
+    /// The registered subject key's check value (NULL: none registered), the highest erasure
+    /// `seq`, and the erasures recorded after `seq` $1 (see ``SubjectErasures``): an index
+    /// range on `seq`, one row of NULLs when nothing was erased since the previous batch. Its
+    /// ACCESS SHARE lock, held to COMMIT, orders the batch before or after a `vault subject
+    /// forget` (which locks the table exclusively): see ``SubjectErasureFilter``. (The key
+    /// check is a scalar subquery, not a join: the planner's guess for an unanalyzed
+    /// `subject_key` times every tombstone made the first, full read JIT-compile.)
+    static let erasuresSince = """
+        SELECT (SELECT k.key_check FROM fetchde.subject_key k) AS key_check,
+            (SELECT max(m.seq) FROM fetchde.subject_erasures m) AS max_seq,
+            e.subject_hash, (extract(epoch FROM e.erased_at) * 1000)::bigint AS erased_ms
+        FROM (VALUES (1)) AS one (n) LEFT JOIN fetchde.subject_erasures e ON e.seq > $1::bigint
         """
     /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
     static let activeTokenKeyVersion = "SELECT token_key_version FROM public.vault_active"

@@ -6,26 +6,29 @@ import Postgres
 /// subject and is never stored, nor are vault entries only it needed. A login sent after the
 /// erasure is new data and stays.
 ///
-/// One statement per batch (``StagingSQL/erasedSubjects``): one primary-key probe per hash. It
-/// also returns the registered subject key's check value; when that differs from the key the
-/// batch was hashed with (a subject key registered since the keys were loaded), the batch is
-/// refused with `.keysChanged` and prepared again with the new keys, so no login slips past
-/// an erasure unhashed. Its lock on the tombstone table, held to COMMIT, makes `vault subject
-/// forget` (ACCESS EXCLUSIVE on it) wait for batches past this check — whose rows it then
-/// deletes — and makes later batches wait for its COMMIT and see its tombstones.
+/// One statement per batch (``StagingSQL/erasuresSince``), through the loader's
+/// ``SubjectErasures``: it reads the tombstones recorded since the loader's previous batch
+/// (usually none) and checks the batch's hashes in memory. It also returns the registered
+/// subject key's check value; when that differs from the key the batch was hashed with (a
+/// subject key registered since the keys were loaded), the batch is refused with
+/// `.keysChanged` and prepared again with the new keys, so no login slips past an erasure
+/// unhashed. Its lock on the tombstone table, held to COMMIT, makes `vault subject forget`
+/// (ACCESS EXCLUSIVE on it) wait for batches past this check — whose rows it then deletes —
+/// and makes later batches wait for its COMMIT and read its tombstones.
 enum SubjectErasureFilter {
-    static func apply(to batch: PreparedBatch, session: PostgresSession, outcome: inout BatchOutcome) throws -> PreparedBatch {
-        let rows = try session.execute(StagingSQL.erasedSubjects, [.textArray(batch.loginSubjects)]).rows
-        let registered = rows.first?[0].string
-        guard registered == batch.subjectKeyCheck else {
+    static func apply(
+        to batch: PreparedBatch, session: PostgresSession, erasures: SubjectErasures, outcome: inout BatchOutcome
+    ) throws -> PreparedBatch {
+        let snapshot = try erasures.refresh(session)
+        guard snapshot.keyCheck == batch.subjectKeyCheck else {
             throw PipelineError(.keysChanged, "the subject key changed while the batch was prepared")
         }
-        var erasedAt: [String: Int64] = [:]
-        for row in rows {
-            guard let hash = row[1].string, let millis = row[2].int else { continue }
-            erasedAt[hash] = millis
-        }
+        let erasedAt = snapshot.erasedAt
         guard !erasedAt.isEmpty, batch.loginSubjects.count == batch.logins.count else { return batch }
+        // Usually none of the batch's subjects is erased: then the batch goes as it is.
+        guard batch.loginSubjects.indices.contains(where: { index in
+            erasedAt[batch.loginSubjects[index]].map { (batch.loginSentMilliseconds[index] ?? Int64.min) < $0 } ?? false
+        }) else { return batch }
 
         var kept = batch
         kept.logins = []

@@ -67,11 +67,22 @@ public struct QuarantineReplayer: Sendable {
                 }
                 let dataKey = try DataKey.create(in: session, keys: keys)
                 let transformer = BatchTransformer()
+                let erasures = SubjectErasures()
+                // Step N+1 is transformed (parsed, tokenized, sealed) on another thread
+                // while step N is written: the CPU half and the database half overlap.
+                let steps = stride(from: 0, to: opened.count, by: batchSize).map {
+                    Array(opened[$0..<min($0 + batchSize, opened.count)])
+                }
+                let prepare = { @Sendable (step: [OpenedQuarantine]) in
+                    try ReplayStep(step, transformer: transformer, keys: keys, dataKey: dataKey)
+                }
+                var next = steps.first.map { step in BackgroundWork { try prepare(step) } }
                 var done = 0
-                for start in stride(from: 0, to: opened.count, by: batchSize) {
-                    let step = Array(opened[start..<min(start + batchSize, opened.count)])
-                    try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, into: &result)
-                    done += step.count
+                for index in steps.indices {
+                    guard let step = try next?.value() else { break }
+                    next = index + 1 < steps.count ? BackgroundWork { [step = steps[index + 1]] in try prepare(step) } : nil
+                    try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, into: &result)
+                    done += steps[index].count
                     progress?(done, opened.count)
                 }
                 try AuditLog.append(
@@ -90,42 +101,33 @@ public struct QuarantineReplayer: Sendable {
     /// Loads one step: as a batch when the database takes it, else message by message (each
     /// under its own savepoint), so one body the database still rejects keeps only itself back.
     static func load(
-        _ step: [OpenedQuarantine], session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, into result: inout QuarantineReplayResult
+        _ step: ReplayStep, session: PostgresSession, transformer: BatchTransformer,
+        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, into result: inout QuarantineReplayResult
     ) throws {
-        var messages: [IncomingMessage] = []
-        var ids: [String: Int64] = [:]
-        for entry in step {
-            guard let body = entry.body else {
-                result.failed += 1
-                result.problems.append("integrity error: the body of quarantined message \(entry.id) failed authentication; left as it is")
-                continue
-            }
-            ids[entry.messageID] = entry.id
-            messages.append(IncomingMessage(
-                messageID: entry.messageID, body: body,
-                sentTimestampMilliseconds: entry.sentTimestampMilliseconds, receiveCount: entry.receiveCount
-            ))
+        for id in step.failed {
+            result.failed += 1
+            result.problems.append("integrity error: the body of quarantined message \(id) failed authentication; left as it is")
         }
         do {
             try session.execute("SAVEPOINT fetchde_replay_step")
-            try write(messages, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            try write(step.batch, invalid: step.invalid, session: session, erasures: erasures, ids: step.ids, into: &result)
             try session.execute("RELEASE SAVEPOINT fetchde_replay_step")
-        } catch let error as PostgresError where error.failureClass == .data && messages.count > 1 {
+        } catch let error as PostgresError where error.failureClass == .data && step.messages.count > 1 {
             try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_step")
-            for message in messages {
-                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            for message in step.messages {
+                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, ids: step.ids, into: &result)
             }
         }
     }
 
     private static func load(
         _ message: IncomingMessage, session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, ids: [String: Int64], into result: inout QuarantineReplayResult
     ) throws {
         try session.execute("SAVEPOINT fetchde_replay_one")
         do {
-            try write([message], session: session, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids, into: &result)
+            let (batch, invalid) = try ReplayStep.transform([message], transformer: transformer, keys: keys, dataKey: dataKey, ids: ids)
+            try write(batch, invalid: invalid, session: session, erasures: erasures, ids: ids, into: &result)
             try session.execute("RELEASE SAVEPOINT fetchde_replay_one")
         } catch let error as PostgresError where error.failureClass == .data {
             try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_one")
@@ -136,20 +138,13 @@ public struct QuarantineReplayer: Sendable {
         }
     }
 
-    /// Transforms and writes `messages`: the valid ones load and leave the quarantine, the
+    /// Writes a transformed step: the valid messages load and leave the quarantine, the
     /// invalid ones stay with the reason validation gives now.
     private static func write(
-        _ messages: [IncomingMessage], session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64], into result: inout QuarantineReplayResult
+        _ batch: PreparedBatch, invalid: [(Int64, String)], session: PostgresSession,
+        erasures: SubjectErasures, ids: [String: Int64], into result: inout QuarantineReplayResult
     ) throws {
-        var batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { _ in false }
-        // A quarantined row is (message_id, reason, …) as the pipeline writes it.
-        let invalid = batch.quarantined.map { row -> (Int64, String) in
-            guard case .text(let messageID) = row[0], case .text(let reason) = row[1] else { return (0, "invalid") }
-            return (ids[messageID] ?? 0, reason)
-        }
-        batch.quarantined = []
-        let outcome = try BatchWriter.commit(batch, session: session)
+        let outcome = try BatchWriter.commit(batch, session: session, erasures: erasures)
         let loaded = batch.loginMessageIDs.compactMap { ids[$0] }
         if !loaded.isEmpty {
             try session.execute(
@@ -171,5 +166,54 @@ public struct QuarantineReplayer: Sendable {
                 [.int(id), .text(reason)]
             )
         }
+    }
+}
+
+/// One step of a replay, transformed: the CPU half, done off the connection's thread.
+struct ReplayStep: Sendable {
+    /// The messages whose bodies opened, for the message-by-message fallback.
+    var messages: [IncomingMessage] = []
+    /// Quarantine id by message id.
+    var ids: [String: Int64] = [:]
+    /// Quarantine ids of the bodies that failed authentication.
+    var failed: [Int64] = []
+    /// The valid messages as the pipeline's batch (no quarantine rows: the invalid ones stay).
+    var batch: PreparedBatch
+    /// (quarantine id, new reason) of the messages still invalid.
+    var invalid: [(Int64, String)]
+
+    init(_ step: [OpenedQuarantine], transformer: BatchTransformer, keys: ActiveKeys, dataKey: DataKey) throws {
+        var messages: [IncomingMessage] = []
+        var ids: [String: Int64] = [:]
+        var failed: [Int64] = []
+        for entry in step {
+            guard let body = entry.body else {
+                failed.append(entry.id)
+                continue
+            }
+            ids[entry.messageID] = entry.id
+            messages.append(IncomingMessage(
+                messageID: entry.messageID, body: body,
+                sentTimestampMilliseconds: entry.sentTimestampMilliseconds, receiveCount: entry.receiveCount
+            ))
+        }
+        (batch, invalid) = try Self.transform(messages, transformer: transformer, keys: keys, dataKey: dataKey, ids: ids)
+        self.messages = messages
+        self.ids = ids
+        self.failed = failed
+    }
+
+    /// The pipeline's transform of `messages`, its quarantine rows turned into (id, reason).
+    static func transform(
+        _ messages: [IncomingMessage], transformer: BatchTransformer, keys: ActiveKeys, dataKey: DataKey, ids: [String: Int64]
+    ) throws -> (PreparedBatch, [(Int64, String)]) {
+        var batch = try transformer.transform(messages, keys: keys, dataKey: dataKey) { _ in false }
+        // A quarantined row is (message_id, reason, …) as the pipeline writes it.
+        let invalid = batch.quarantined.map { row -> (Int64, String) in
+            guard case .text(let messageID) = row[0], case .text(let reason) = row[1] else { return (0, "invalid") }
+            return (ids[messageID] ?? 0, reason)
+        }
+        batch.quarantined = []
+        return (batch, invalid)
     }
 }
