@@ -92,6 +92,26 @@ struct SQSClientStubTests {
         #expect(server.requests.count == 1)
     }
 
+    @Test("SQS refusing the caller (AccessDenied, InvalidClientTokenId, a bare 403) is notAuthorized and not retried",
+          arguments: [
+            (403, "AccessDenied"), (403, "InvalidClientTokenId"), (400, "AccessDeniedException"), (403, nil),
+          ] as [(Int, String?)])
+    func refusedCallerIsNotAuthorized(_ status: Int, _ awsCode: String?) async throws {
+        let server = try StubHTTPServer { _, _ in
+            if let awsCode {
+                return .init(status: status, headers: ["x-amzn-query-error": "\(awsCode);Sender"], body: #"{"__type":"\#(awsCode)"}"#)
+            }
+            return .init(status: status, body: "")
+        }
+        defer { server.stop() }
+        let client = try Self.client(server, .json, maxAttempts: 5)
+        defer { client.shutdown() }
+        let error = await #expect(throws: SQSError.self) { try await client.getQueueURL(name: "q") }
+        #expect(error?.code == .notAuthorized, "\(String(describing: error))")
+        #expect(error?.isRetryable == false)
+        #expect(server.requests.count == 1)
+    }
+
     @Test func givesUpAfterMaxAttempts() async throws {
         let server = try StubHTTPServer { _, _ in .init(status: 500, body: "") }
         defer { server.stop() }
