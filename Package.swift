@@ -10,7 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // 1.16: InMemoryLogging for the tests
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
@@ -85,7 +85,9 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Schema", "PIICrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Schema", "PIICrypto", "VaultFormat",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "CommandSupportTests", dependencies: [
             "CommandSupport", .product(name: "Logging", package: "swift-log"),

@@ -5,7 +5,6 @@ import Pipeline
 import Postgres
 import Settings
 import SQS
-import Synchronization
 import TestSupport
 import VaultFormat
 
@@ -96,26 +95,5 @@ enum Samples {
     static var records: [[String: Any]] {
         bodies.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["user_id"] != nil }
-    }
-}
-
-/// A swift-log handler that keeps every line (message and metadata) in memory.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    // @unchecked: the only mutable shared state is `lines`, guarded by its mutex; the
-    // LogHandler value-type properties are set before the logger is shared.
-    static let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    let label: String
-    init(label: String) { self.label = label }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
-        let line = "\(event.level) \(event.message) \(all.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
-        Self.lines.withLock { $0.append(line) }
     }
 }
