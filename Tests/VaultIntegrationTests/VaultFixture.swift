@@ -34,8 +34,7 @@ struct VaultFixture: Sendable {
     static func make(
         migrate: Bool = true, initialize: Bool = true, passphrase: String? = VaultFixture.passphrase
     ) async throws -> VaultFixture {
-        let database = try await TestDatabase.create("vault", migrate: false)
-        if migrate { try await Self.migrate(database) }
+        let database = try await TestDatabase.create("vault", migrate: migrate)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("vaulttest")).path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let fixture = VaultFixture(database: database, root: root, passphrase: passphrase)
@@ -46,23 +45,6 @@ struct VaultFixture: Sendable {
             guard result.status == 0 else { throw FixtureError("vault init failed: \(result)") }
         }
         return fixture
-    }
-
-    /// Migrates, retrying once: `CREATE ROLE` is cluster-wide, so two test databases migrated
-    /// at the same moment can race on the roles (the loser's retry finds them).
-    static func migrate(_ database: TestDatabase) async throws {
-        for attempt in 1...3 {
-            let connection = try await database.connect()
-            do {
-                _ = try await Migrator.migrate(connection, logger: .test)
-                await connection.close()
-                return
-            } catch {
-                await connection.close()
-                if attempt == 3 { throw error }
-                try await Task.sleep(for: .milliseconds(100 * attempt))
-            }
-        }
     }
 
     /// Drops the database and the working directory.
