@@ -89,10 +89,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "InMemoryLogging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
+        .target(name: "PipelineTestSupport", dependencies: [
+            "Pipeline", "Postgres", "PIICrypto", "SQS", "Settings", "VaultFormat", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/PipelineTestSupport"),
         .testTarget(name: "CommandSupportTests", dependencies: [
             "CommandSupport", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto", "TestSupport"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: [
@@ -100,11 +104,11 @@ let package = Package(
         ]),
         .testTarget(name: "SQSIntegrationTests", dependencies: ["SQS", "TestSupport"]),
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
-            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport",
+            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport", "PipelineTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "VaultIntegrationTests", dependencies: [
-            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport",
+            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport", "PipelineTestSupport",
         ]),
     ]
 )

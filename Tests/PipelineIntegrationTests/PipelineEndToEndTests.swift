@@ -5,6 +5,7 @@ import Pipeline
 import SQS
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 @Suite("pipeline end to end (real PostgreSQL + SQS endpoint)", .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
