@@ -94,7 +94,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/PipelineTestSupport"),
         .testTarget(name: "CommandSupportTests", dependencies: [
-            "CommandSupport", .product(name: "Logging", package: "swift-log"),
+            "CommandSupport", "Settings", "SQS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto", "TestSupport"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
