@@ -108,6 +108,7 @@ let package = Package(
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
             "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "TestSupport", "PipelineTestSupport",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "VaultIntegrationTests", dependencies: [
             "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "TestSupport", "PipelineTestSupport",
