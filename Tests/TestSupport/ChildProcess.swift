@@ -11,7 +11,8 @@ public import Testing
 ///     let result = try await ChildProcess.run(product: "vault", ["status"], environment: env)
 ///     #expect(result.status == 0, "\(result)")
 ///
-/// or, for a long-running one (`etl run`), `start`, then `signal`, `kill` or `wait`.
+/// or, for a long-running one (`etl run`), `ChildProcess(product:…)` starts it; then `signal`,
+/// `kill` or `wait`, reading `stdout` and `stderr` meanwhile.
 ///
 /// Nothing here blocks a thread of Swift's cooperative pool (two threads on a two-core
 /// machine): the exit is awaited through `Process.terminationHandler` and a continuation,
@@ -20,7 +21,7 @@ public import Testing
 /// the test waiting on a grandchild (a database cluster a script started) that inherited them.
 public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `process` is configured and started in `init` and afterwards only asked
-    // for its (immutable) pid; everything that changes is in `state`, behind its mutex.
+    // for its (immutable) pid; everything that changes is in `box.state`, behind its mutex.
 
     /// How a program ended, and what it wrote.
     public struct Result: Sendable, CustomStringConvertible {
