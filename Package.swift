@@ -10,7 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // 1.16: InMemoryLogging for the tests
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
@@ -89,13 +89,20 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", dependencies: [
-            "Postgres", "Schema", "PIICrypto", "VaultCrypto", "VaultFormat", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "Schema", "PIICrypto", "VaultCrypto", "VaultFormat",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
+        .target(name: "PipelineTestSupport", dependencies: [
+            "Pipeline", "Postgres", "PIICrypto", "VaultCrypto", "SQS", "Settings", "VaultFormat", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/PipelineTestSupport"),
         .testTarget(name: "CommandSupportTests", dependencies: [
             "CommandSupport", "PIICrypto", "Pipeline", "Postgres", "SQS", "Schema", "Settings", "VaultFormat",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto", "VaultCrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "PIICryptoTests", dependencies: ["PIICrypto", "VaultCrypto", "TestSupport"], resources: [.copy("Vectors")]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "PIICrypto", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PIICrypto", "SQS", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: [
@@ -103,11 +110,12 @@ let package = Package(
         ]),
         .testTarget(name: "SQSIntegrationTests", dependencies: ["SQS", "TestSupport"]),
         .testTarget(name: "PipelineIntegrationTests", dependencies: [
-            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "VaultCrypto", "TestSupport",
+            "Pipeline", "Schema", "Postgres", "SQS", "PIICrypto", "VaultCrypto", "TestSupport", "PipelineTestSupport",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "VaultIntegrationTests", dependencies: [
-            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "VaultCrypto", "VaultFormat", "TestSupport",
+            "Vault", "Pipeline", "Schema", "Postgres", "PIICrypto", "VaultCrypto", "VaultFormat", "TestSupport", "PipelineTestSupport",
         ]),
     ]
 )

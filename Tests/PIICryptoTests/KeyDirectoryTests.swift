@@ -2,6 +2,7 @@ import Foundation
 import PIICrypto
 import VaultCrypto
 import Testing
+import TestSupport
 
 @Suite("KeyDirectory")
 struct KeyDirectoryTests {
@@ -126,41 +127,30 @@ struct KeyDirectoryTests {
     }
 
     /// The encrypted PEM is standard PKCS#8: `openssl pkey` reads it with the passphrase.
-    @Test func encryptedPEMIsReadableByOpenSSL() throws {
-        try withTemporaryDirectory { root in
+    @Test func encryptedPEMIsReadableByOpenSSL() async throws {
+        try await withTemporaryDirectory { root in
             let keys = KeyDirectory(path: root)
             let key = X25519PrivateKey()
             try keys.writeVaultKeyPair(key, version: 1, passphrase: "pass phrase")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = ["pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "pass:pass phrase",
-                                 "-pubout"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = Pipe()
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(String(decoding: data, as: UTF8.self) == key.publicKey.pemRepresentation)
+            let opened = try await ChildProcess.run(path: "/usr/bin/openssl", [
+                "pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "pass:pass phrase", "-pubout",
+            ])
+            #expect(opened.status == 0)
+            #expect(opened.stdout == key.publicKey.pemRepresentation)
 
-            let wrong = Process()
-            wrong.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            wrong.arguments = ["pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "pass:wrong"]
-            wrong.standardOutput = Pipe()
-            wrong.standardError = Pipe()
-            try wrong.run()
-            wrong.waitUntilExit()
-            #expect(wrong.terminationStatus != 0)
+            let wrong = try await ChildProcess.run(path: "/usr/bin/openssl", [
+                "pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "pass:wrong",
+            ])
+            #expect(wrong.status != 0)
         }
     }
 
     /// Issue 12, item 5: OpenSSL's readers take at most PEM_BUFSIZE - 1 = 1,023 passphrase bytes
     /// (`openssl pkey -passin file:` cuts a longer one), so no key file is written with more,
     /// and the longest allowed one opens with `openssl` too.
-    @Test func passphraseLimitKeepsKeyFilesOpenable() throws {
+    @Test func passphraseLimitKeepsKeyFilesOpenable() async throws {
         #expect(X25519PrivateKey.maximumPassphraseBytes == 1023)
-        try withTemporaryDirectory { root in
+        try await withTemporaryDirectory { root in
             let keys = KeyDirectory(path: root)
             for length in [1024, 5000] {
                 let error = #expect(throws: CryptoError.self) {
@@ -175,17 +165,11 @@ struct KeyDirectoryTests {
             #expect(try keys.readVaultPrivateKey(version: 1, passphrase: longest).rawRepresentation == key.rawRepresentation)
             let passFile = root + "/pass"
             _ = FileManager.default.createFile(atPath: passFile, contents: Data(longest.utf8), attributes: [.posixPermissions: 0o600])
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = ["pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "file:" + passFile, "-pubout"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = Pipe()
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(String(decoding: data, as: UTF8.self) == key.publicKey.pemRepresentation)
+            let opened = try await ChildProcess.run(path: "/usr/bin/openssl", [
+                "pkey", "-in", keys.vaultPrivateKeyPath(version: 1), "-passin", "file:" + passFile, "-pubout",
+            ])
+            #expect(opened.status == 0)
+            #expect(opened.stdout == key.publicKey.pemRepresentation)
         }
     }
 }

@@ -14,20 +14,8 @@ struct AWSConfigurationTests {
     /// Runs a built binary to completion; (status, stdout, stderr). An empty value in `extra`
     /// removes that variable.
     static func run(_ tool: String, _ arguments: [String], environment extra: [String: String]) async throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestServices.executable(tool))
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let result = try await ChildProcess.run(product: tool, arguments, environment: ChildProcess.inheritedEnvironment(merging: extra))
+        return (result.status, result.stdout, result.stderr)
     }
 
     @Test("AWS_DEFAULT_REGION decides the signing region with config/config.ini (region = us-east-1) present",

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Testing
+import TestSupport
 
 /// The alert rules and the dashboard shipped under deploy/ (SPEC §8): the rules' unit tests
 /// pass under `promtool test rules`, and both name only metrics `etl` exports.
@@ -21,20 +22,11 @@ struct AlertRulesTests {
     }
 
     @Test("promtool check rules and promtool test rules pass on deploy/prometheus/alerts.yml")
-    func promtoolTestRules() throws {
+    func promtoolTestRules() async throws {
         let directory = Self.deploy.appendingPathComponent("prometheus")
         for arguments in [["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try MetricsEndpointTests.promtool())
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "promtool \(arguments.joined(separator: " ")): \(text)")
+            let result = try await ChildProcess.run(path: try MetricsEndpointTests.promtool(), arguments, directory: directory.path)
+            #expect(result.status == 0, "promtool \(arguments.joined(separator: " ")): \(result)")
         }
     }
 

@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// What production databases say besides "unreachable" (SPEC §7): a lost grant, a read-only
@@ -13,10 +14,10 @@ import TestSupport
 struct DatabaseRefusalTests {
     /// Waits until `run` logged at least `count` retried database writes of SQLSTATE class
     /// `errorClass` (its log lines name the class, never the server's message).
-    func waitForRetries(_ run: ETLProcess, errorClass: String, count: Int = 3) async throws {
+    func waitForRetries(_ run: ChildProcess, errorClass: String, count: Int = 3) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while retries(run, errorClass: errorClass) < count {
-            guard ContinuousClock.now < deadline, run.process.isRunning else {
+            guard ContinuousClock.now < deadline, run.isRunning else {
                 Issue.record("etl did not retry \(count) times with error_class=\(errorClass); stderr:\n\(run.stderr.suffix(2000))")
                 return
             }
@@ -24,7 +25,7 @@ struct DatabaseRefusalTests {
         }
     }
 
-    func retries(_ run: ETLProcess, errorClass: String) -> Int {
+    func retries(_ run: ChildProcess, errorClass: String) -> Int {
         run.stderr.split(separator: "\n").filter {
             $0.contains("database write failed; retrying") && $0.contains("error_class=\(errorClass)")
         }.count
@@ -44,7 +45,7 @@ struct DatabaseRefusalTests {
     @Test("INSERT revoked mid-run, then granted back: retried, nothing quarantined, exactly once")
     func insertRevoked() async throws {
         let rig = try await FaultTests().rig("revoked", messages: 150)
-        let run = try ETLProcess(["run", "--drain"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
         try await rig.waitForRows(atLeast: 20)
         try await rig.fixture.database.query("REVOKE INSERT ON user_logins FROM etl_ingest")
         try await waitForRetries(run, errorClass: "42")
@@ -54,7 +55,7 @@ struct DatabaseRefusalTests {
         let granted = ContinuousClock.now
         try await rig.waitForRows(atLeast: Int64(rig.valid))
         print("recovery: INSERT granted back -> all rows in \(seconds(since: granted)) s")
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         #expect(stuck < Int64(rig.valid))
         try await rig.expectExactlyOnce()
         try await expectOnlyMalformedQuarantined(rig, messages: 150)
@@ -65,7 +66,7 @@ struct DatabaseRefusalTests {
     func readOnly() async throws {
         let rig = try await FaultTests().rig("readonly", messages: 150)
         let name = rig.fixture.database.name
-        let run = try ETLProcess(["run", "--drain"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
         try await rig.waitForRows(atLeast: 20)
         // New sessions are read-only, as on a demoted primary; etl's sessions are ended so
         // it must reconnect and meet the change.
@@ -83,7 +84,7 @@ struct DatabaseRefusalTests {
         let writable = ContinuousClock.now
         try await rig.waitForRows(atLeast: Int64(rig.valid))
         print("recovery: database writable again -> all rows in \(seconds(since: writable)) s")
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         try await rig.expectExactlyOnce()
         try await expectOnlyMalformedQuarantined(rig, messages: 150)
     }
@@ -94,7 +95,7 @@ struct DatabaseRefusalTests {
         var environment = rig.environment
         let url = environment["DATABASE_URL"]!
         environment["DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "options=-c%20lock_timeout%3D300"
-        let run = try ETLProcess(["run", "--drain"], environment: environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: environment)
         try await rig.waitForRows(atLeast: 20)
         let lock = try await rig.fixture.database.connect()
         async let held: Void = lock.withSession { session in
@@ -109,7 +110,7 @@ struct DatabaseRefusalTests {
         await lock.close()
         try await rig.waitForRows(atLeast: Int64(rig.valid))
         print("recovery: lock released -> all rows in \(seconds(since: released)) s")
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         try await rig.expectExactlyOnce()
         try await expectOnlyMalformedQuarantined(rig, messages: 150)
     }
@@ -125,8 +126,8 @@ struct DatabaseRefusalTests {
             "DATABASE_URL": database.url, "KEYS_DIR": rig.fixture.keys.directory.path,
             "DATABASE_RETRY_BUDGET_SECONDS": "2", "LOG_LEVEL": "error",
         ]
-        let refused = try ETLProcess(["ingest", file.path], environment: environment)
-        #expect(try await refused.wait(timeout: .seconds(30)) == 69)
+        let refused = try ChildProcess.etl(["ingest", file.path], environment: environment)
+        #expect(await refused.exitStatus(timeout: .seconds(30)) == 69)
         let lines = refused.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(refused.stderr)")
         #expect(lines.first?.contains("etl ingest: the database refused a batch") == true)
@@ -136,8 +137,8 @@ struct DatabaseRefusalTests {
         #expect(try await database.scalar("SELECT count(*) FROM user_logins") == 0)
 
         try await database.query("GRANT INSERT ON user_logins TO etl_ingest")
-        let again = try ETLProcess(["ingest", file.path], environment: environment)
-        #expect(try await again.wait(timeout: .seconds(60)) == 0)
+        let again = try ChildProcess.etl(["ingest", file.path], environment: environment)
+        #expect(await again.exitStatus(timeout: .seconds(60)) == 0)
         #expect(again.stdout.contains("99 rows inserted"))
         #expect(try await database.scalar("SELECT count(*) FROM user_logins") == 99)
         #expect(try await database.scalar("SELECT count(*) FROM etl_quarantine") == 1)

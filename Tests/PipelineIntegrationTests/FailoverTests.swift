@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// A real failover: a primary with a synchronous streaming standby (scripts/pg-standby-pair.sh),
@@ -14,29 +15,16 @@ import TestSupport
         && ProcessInfo.processInfo.environment["FETCHDE_PG_BIN"] != nil)
 )
 struct FailoverTests {
-    /// Runs `scripts/pg-standby-pair.sh COMMAND DIR` and returns its standard output (kept in
-    /// a file: the clusters it starts must not hold a pipe of ours open).
+    /// Runs `scripts/pg-standby-pair.sh COMMAND DIR` and returns its standard output.
     @discardableResult
     func pair(_ command: String, _ directory: String) async throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/pg-standby-pair.sh")
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("pair") + ".out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", script.path, command, directory]
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(90)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        let result = try await ChildProcess.run(path: "/usr/bin/env", ["bash", script.path, command, directory], timeout: .seconds(90))
+        guard result.status == 0, !result.signalled, !result.timedOut else {
+            throw MissingService(variable: "pg-standby-pair.sh \(command) (failed: \(result))")
         }
-        guard !process.isRunning, process.terminationStatus == 0 else {
-            throw MissingService(variable: "pg-standby-pair.sh \(command) (failed)")
-        }
-        return (try String(contentsOf: output, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The row count, or nil while no read-write node answers.
@@ -63,7 +51,7 @@ struct FailoverTests {
         let messages = 300
         try await fixture.send(DemoData(count: messages, malformedEvery: 25, seed: 13).bodies())
         let valid = Int64(messages - messages / 25)
-        let run = try ETLProcess(["run", "--drain"], environment: [
+        let run = try ChildProcess.etl(["run", "--drain"], environment: [
             "DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keys.directory.path,
             "SQS_QUEUE_URL": fixture.queueURL, "DATABASE_BATCH_DEADLINE_SECONDS": "5",
             "DATABASE_POLL_DEADLINE_SECONDS": "5",
@@ -88,7 +76,7 @@ struct FailoverTests {
         }
         let elapsed = ContinuousClock.now - crashed
         print("recovery: primary crashed, standby promoted -> all rows in \(elapsed.components.seconds).\(elapsed.components.attoseconds / 100_000_000_000_000_000) s")
-        #expect(try await run.wait(timeout: .seconds(60)) == 0)
+        #expect(await run.exitStatus(timeout: .seconds(60)) == 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == valid)
         #expect(try await fixture.database.scalar("SELECT count(DISTINCT message_id) FROM user_logins") == valid)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == Int64(messages / 25))

@@ -17,7 +17,7 @@ final class TCPProxy: @unchecked Sendable {
     let port: Int
     let target: Int
     let script: String
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// `script`: the proxy under scripts/ (`sqs-fault-proxy.py` fails a delete entry once).
     init(target: Int, script: String = "tcp-proxy.py") throws {
@@ -26,35 +26,29 @@ final class TCPProxy: @unchecked Sendable {
         self.script = script
     }
 
-    func restore() throws {
+    func restore() async throws {
         guard process == nil else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/\(self.script)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "\(port)", "\(target)"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        _ = out.fileHandleForReading.availableData  // "ready"
+        let process = try ChildProcess(path: "/usr/bin/env", ["python3", script.path, "\(port)", "\(target)"])
+        guard try await process.waitForOutput("ready") else {
+            throw MissingService(variable: "\(self.script) listening (\(await process.kill()))")
+        }
         self.process = process
     }
 
-    func cut() {
+    func cut() async {
         guard let process else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.kill()
         self.process = nil
     }
 
     /// Freezes every connection open now: kept open, nothing forwarded any more (a half-open
     /// connection); new connections are forwarded as before.
     func freeze() {
-        guard let process else { return }
-        kill(process.processIdentifier, SIGUSR1)
+        process?.signal(SIGUSR1)
     }
-
-    deinit { cut() }
+    // Dropping the proxy kills it (`ChildProcess` does on deinit).
 }
 
 /// A free TCP port on 127.0.0.1.
@@ -83,64 +77,6 @@ func replacingPort(of url: String, with port: Int) -> String {
     var components = URLComponents(string: url)!
     components.port = port
     return components.string!
-}
-
-/// One `etl` process whose stderr is collected in the background.
-final class ETLProcess: @unchecked Sendable {
-    // @unchecked: `stderr` is appended by the pipe's handler and read after exit.
-    let process = Process()
-    private let errors = Pipe()
-    private let output = Pipe()
-    private let lock = NSLock()
-    private var collected = Data()
-    private var collectedOut = Data()
-
-    init(_ arguments: [String], environment extra: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: try TestServices.executable("etl"))
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["METRICS_ADDRESS"] = "off"
-        environment["ETL_WAIT_TIME_SECONDS"] = "1"
-        environment["ETL_BATCH_SIZE"] = "25"
-        environment["LOG_LEVEL"] = "info"
-        for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        process.standardError = errors
-        process.standardOutput = output
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.collected.append(data) }
-        }
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.collectedOut.append(data) }
-        }
-        try process.run()
-    }
-
-    var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
-    var stdout: String { lock.withLock { String(decoding: collectedOut, as: UTF8.self) } }
-
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    /// Waits for exit (terminating it after `timeout`) and returns the status.
-    @discardableResult
-    func wait(timeout: Duration = .seconds(120)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                kill9()
-                Issue.record("etl did not finish in time; stderr:\n\(stderr.suffix(2000))")
-                return -1
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try await Task.sleep(for: .milliseconds(100))
-        return process.terminationStatus
-    }
 }
 
 /// GET http://127.0.0.1:port/path → (status, body), or nil when nothing answers.

@@ -4,6 +4,7 @@ import Pipeline
 import Postgres
 import SQS
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// What production does to the pipeline: kill -9, outages mid-run and at start, several
@@ -52,8 +53,8 @@ struct FaultTests {
         let database = try TCPProxy(target: port(of: fixture.database.url)!)
         let queue = try TCPProxy(target: port(of: try TestServices.requireSQSEndpoint())!)
         if startProxies {
-            try database.restore()
-            try queue.restore()
+            try await database.restore()
+            try await queue.restore()
         }
         return Rig(fixture: fixture, database: database, queue: queue, valid: messages - messages / 25)
     }
@@ -62,13 +63,13 @@ struct FaultTests {
     func killNine() async throws {
         let rig = try await rig("kill9", messages: 250)
         for threshold in [10, 60, 120] as [Int64] {
-            let run = try ETLProcess(["run"], environment: rig.environment)
+            let run = try ChildProcess.etl(["run"], environment: rig.environment)
             try await rig.waitForRows(atLeast: threshold)
-            run.kill9()
+            await run.kill()
         }
-        let rest = try ETLProcess(["run", "--drain"], environment: rig.environment.merging(["ETL_VISIBILITY_TIMEOUT": "2"]) { $1 })
+        let rest = try ChildProcess.etl(["run", "--drain"], environment: rig.environment.merging(["ETL_VISIBILITY_TIMEOUT": "2"]) { $1 })
         // Messages held by the killed processes come back after their visibility timeout.
-        #expect(try await rest.wait(timeout: .seconds(180)) == 0)
+        #expect(await rest.exitStatus(timeout: .seconds(180)) == 0)
         try await rig.expectExactlyOnce()
     }
 
@@ -76,15 +77,15 @@ struct FaultTests {
     func databaseOutage() async throws {
         let rig = try await rig("pgdown", messages: 200)
         let metricsPort = try freePort()
-        let run = try ETLProcess(["run", "--drain", "--metrics-address", "127.0.0.1:\(metricsPort)"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--drain", "--metrics-address", "127.0.0.1:\(metricsPort)"], environment: rig.environment)
         try await rig.waitForRows(atLeast: 20)
-        rig.database.cut()
+        await rig.database.cut()
         try await Task.sleep(for: .seconds(4))
         let ready = await httpGet(port: metricsPort, path: "/readyz")
         #expect(ready?.0 == 503, "not ready while the database is unreachable")
         #expect(await httpGet(port: metricsPort, path: "/healthz")?.0 == 200)
-        try rig.database.restore()
-        #expect(try await run.wait() == 0)
+        try await rig.database.restore()
+        #expect(await run.exitStatus() == 0)
         #expect(run.stderr.contains("database write failed; retrying") || run.stderr.contains("cannot load the active keys"))
         try await rig.expectExactlyOnce()
     }
@@ -92,12 +93,12 @@ struct FaultTests {
     @Test("SQS endpoint unreachable mid-run: retries with a log line, recovers, exactly once")
     func queueOutage() async throws {
         let rig = try await rig("sqsdown", messages: 200)
-        let run = try ETLProcess(["run", "--drain"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
         try await rig.waitForRows(atLeast: 20)
-        rig.queue.cut()
+        await rig.queue.cut()
         try await Task.sleep(for: .seconds(4))
-        try rig.queue.restore()
-        #expect(try await run.wait() == 0)
+        try await rig.queue.restore()
+        #expect(await run.exitStatus() == 0)
         #expect(run.stderr.contains("receive failed; retrying"))
         try await rig.expectExactlyOnce()
     }
@@ -105,20 +106,20 @@ struct FaultTests {
     @Test("both services down at start: etl waits (no crash loop) and starts when they appear")
     func downAtStart() async throws {
         let rig = try await rig("downstart", messages: 100, startProxies: false)
-        let run = try ETLProcess(["run", "--drain"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
         try await Task.sleep(for: .seconds(3))
-        #expect(run.process.isRunning)
-        try rig.database.restore()
-        try rig.queue.restore()
-        #expect(try await run.wait() == 0)
+        #expect(run.isRunning)
+        try await rig.database.restore()
+        try await rig.queue.restore()
+        #expect(await run.exitStatus() == 0)
         try await rig.expectExactlyOnce()
     }
 
     @Test("three `etl run --drain` processes on one queue: exactly once")
     func threeConsumers() async throws {
         let rig = try await rig("three", messages: 300)
-        let runs = try (0..<3).map { _ in try ETLProcess(["run", "--drain"], environment: rig.environment) }
-        for run in runs { #expect(try await run.wait() == 0) }
+        let runs = try (0..<3).map { _ in try ChildProcess.etl(["run", "--drain"], environment: rig.environment) }
+        for run in runs { #expect(await run.exitStatus() == 0) }
         try await rig.expectExactlyOnce()
     }
 
@@ -136,7 +137,7 @@ struct FaultTests {
             }
         }
         try await Task.sleep(for: .milliseconds(300))
-        let run = try ETLProcess(
+        let run = try ChildProcess.etl(
             ["run", "--drain", "--metrics-address", "127.0.0.1:\(metricsPort)"],
             environment: rig.environment.merging(["ETL_VISIBILITY_TIMEOUT": "4"]) { $1 }
         )
@@ -152,7 +153,7 @@ struct FaultTests {
         }
         try await held
         await lock.close()
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         #expect(extended, "etl_visibility_extended_total stayed 0")
         try await rig.expectExactlyOnce()
     }

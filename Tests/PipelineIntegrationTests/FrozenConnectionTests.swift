@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// Connections that stay open but never answer again (a half-open TCP connection after a
@@ -20,13 +21,13 @@ struct FrozenConnectionTests {
         let environment = rig.environment.merging([
             "DATABASE_BATCH_DEADLINE_SECONDS": "3", "DATABASE_POLL_DEADLINE_SECONDS": "3",
         ]) { $1 }
-        let run = try ETLProcess(["run", "--drain"], environment: environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: environment)
         try await rig.waitForRows(atLeast: 20)
         rig.database.freeze()
         let frozen = ContinuousClock.now
         try await rig.waitForRows(atLeast: Int64(rig.valid), timeout: .seconds(40))
         print("recovery: PostgreSQL connection frozen -> all rows in \(seconds(since: frozen)) s")
-        #expect(try await run.wait(timeout: .seconds(60)) == 0)
+        #expect(await run.exitStatus(timeout: .seconds(60)) == 0)
         // The batch or the key poll (they share the connection) meets the deadline first.
         #expect(run.stderr.contains("deadline exceeded"), "etl never gave up on the frozen connection")
         try await rig.expectExactlyOnce()
@@ -41,13 +42,13 @@ struct FrozenConnectionTests {
         ]) { $1 }
         // Messages whose ReceiveMessage answer was frozen come back after the (short)
         // visibility timeout.
-        let run = try ETLProcess(["run", "--drain"], environment: environment)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: environment)
         try await rig.waitForRows(atLeast: 20)
         rig.queue.freeze()
         let frozen = ContinuousClock.now
         try await rig.waitForRows(atLeast: Int64(rig.valid), timeout: .seconds(40))
         print("recovery: SQS connections frozen -> all rows in \(seconds(since: frozen)) s")
-        #expect(try await run.wait(timeout: .seconds(60)) == 0)
+        #expect(await run.exitStatus(timeout: .seconds(60)) == 0)
         #expect(run.stderr.contains("SQS request failed"), "etl never abandoned a frozen SQS request")
         #expect(run.stderr.contains("timeout"))
         try await rig.expectExactlyOnce()

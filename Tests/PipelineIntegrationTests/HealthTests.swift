@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `/healthz`, `/readyz` and the one-shot exit of `etl run --drain` mean what they say
@@ -42,7 +43,7 @@ struct HealthTests {
         // The lock is held until /healthz has failed (however slowly a loaded machine starts etl),
         // then released by cancelling the holder's sleep.
         let (lock, held) = try await holdLock(rig.fixture.database, seconds: 120)
-        let run = try ETLProcess(
+        let run = try ChildProcess.etl(
             ["run", "--drain", "--metrics-address", "127.0.0.1:\(metricsPort)"],
             environment: rig.environment.merging(["METRICS_STALL_SECONDS": "2"]) { $1 })
         #expect(try await self.await("/healthz", port: metricsPort, status: 503, timeout: .seconds(60)), "/healthz never failed while wedged")
@@ -52,7 +53,7 @@ struct HealthTests {
         _ = try? await held.value
         await lock.close()
         #expect(try await self.await("/healthz", port: metricsPort, status: 200, timeout: .seconds(10)), "/healthz did not recover")
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         try await rig.expectExactlyOnce()
     }
 
@@ -60,21 +61,21 @@ struct HealthTests {
     func notReadyFromShutdown() async throws {
         let rig = try await FaultTests().rig("readyterm", messages: 60)
         let metricsPort = try freePort()
-        let run = try ETLProcess(["run", "--metrics-address", "127.0.0.1:\(metricsPort)"], environment: rig.environment)
+        let run = try ChildProcess.etl(["run", "--metrics-address", "127.0.0.1:\(metricsPort)"], environment: rig.environment)
         #expect(try await self.await("/readyz", port: metricsPort, status: 200, timeout: .seconds(20)), "never ready")
         try await rig.waitForRows(atLeast: 1)
         let (lock, held) = try await holdLock(rig.fixture.database, seconds: 4)
         try await rig.fixture.send(DemoData(count: 20, malformedEvery: 0, seed: 5).bodies())
         try await Task.sleep(for: .seconds(1))  // a batch is now waiting behind the lock
-        kill(run.process.processIdentifier, SIGTERM)
+        run.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
-        #expect(run.process.isRunning, "etl should still be finishing its batch")
+        #expect(run.isRunning, "etl should still be finishing its batch")
         let ready = await httpGet(port: metricsPort, path: "/readyz")
         #expect(ready?.0 == 503, "/readyz said \(String(describing: ready)) during shutdown")
         #expect(ready?.1.contains("stopping") == true)
         try await held.value
         await lock.close()
-        #expect(try await run.wait() == 0)
+        #expect(await run.exitStatus() == 0)
         #expect(try await rig.rows() > 0)
     }
 
@@ -83,8 +84,8 @@ struct HealthTests {
         let rig = try await FaultTests().rig("loosekey", messages: 10)
         let path = rig.fixture.keys.directory.tokenKeyPath(version: 1)
         #expect(chmod(path, 0o644) == 0)
-        let run = try ETLProcess(["run", "--drain"], environment: rig.environment)
-        #expect(try await run.wait(timeout: .seconds(30)) == 77)
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
+        #expect(await run.exitStatus(timeout: .seconds(30)) == 77)
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(run.stderr)")
         #expect(lines.first?.hasPrefix("etl run: ") == true)

@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 import VaultFormat
 
@@ -12,7 +13,7 @@ import VaultFormat
 @Suite("hostile neighbours (real PostgreSQL + SQS endpoint)", .serialized,
        .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
 struct HostileNeighbourTests {
-    typealias Rotation = TokenRotationTests
+    typealias Rotation = RotationSupport
 
     /// The fixture's URL as login `user` (trust authentication in the test cluster).
     static func url(_ fixture: PipelineFixture, asUser user: String) -> String {
@@ -174,12 +175,9 @@ struct HostileNeighbourTests {
             ["reveal", token, "--reason", "while an outsider idles"], ["rotate", "--tokens"], ["retokenize"],
         ] {
             let run = try Rotation.start(arguments, fixture)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while run.process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            let answered = !run.process.isRunning
-            if !answered { run.kill9() }
-            #expect(answered, "\(arguments[0]) still waiting behind the outsider's transaction")
-            #expect(run.process.terminationStatus == 0, "\(arguments[0]): \(run.stderr())")
+            let result = await run.wait(timeout: .seconds(30))
+            #expect(!result.timedOut, "\(arguments[0]) still waiting behind the outsider's transaction")
+            #expect(result.status == 0, "\(arguments[0]): \(result.stderr)")
         }
         try await Rotation.release(chainLock, fixture)
         _ = try? await denial.value
@@ -301,13 +299,13 @@ struct HostileNeighbourTests {
                 "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'public.pii_vault'::regclass"
             ) == 1
         }
-        #expect(forget.process.isRunning, "forget did not wait for the in-flight batch: \(forget.stderr())")
+        #expect(forget.isRunning, "forget did not wait for the in-flight batch: \(forget.stderr)")
         _ = try await fixture.database.scalar(
             "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%''hostile-test-batch''%' AND pid <> pg_backend_pid()"
         )
         try await inFlight.value
-        while forget.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(forget.process.terminationStatus == 0, "\(forget.stderr())")
+        let forgotten = await forget.wait()
+        #expect(forgotten.status == 0, "\(forgotten)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM public.pii_vault WHERE token = $1", [.text(token)]) == 0)
         // ... and a later batch with the same value stores nothing, on either write path.
         try await fixture.send([#"{"user_id": "u-forgotten", "ip": "\#(value)", "device_id": "dev-forgotten"}"#])

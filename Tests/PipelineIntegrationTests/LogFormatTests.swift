@@ -1,6 +1,7 @@
 import Foundation
 import PIICrypto
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `--log-format json` as a log shipper sees it: the real `etl` binary, real messages.
@@ -17,8 +18,8 @@ struct LogFormatTests {
             "DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keys.directory.path, "SQS_QUEUE_URL": fixture.queueURL,
         ]
         environment.merge(extra) { $1 }
-        let etl = try ETLProcess(["run", "--drain"] + arguments, environment: environment)
-        let status = try await etl.wait()
+        let etl = try ChildProcess.etl(["run", "--drain"] + arguments, environment: environment)
+        let status = await etl.exitStatus()
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 99)
         return (etl.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }, etl.stdout, status)
     }
@@ -126,8 +127,8 @@ struct LogFormatUsageTests {
             (["run", "--log-format", "xml"], [:], 64), (["run"], ["LOG_FORMAT": "xml"], 78), (["ingest", "-", "--log-format", "JSON"], [:], 64),
         ]
         for (arguments, environment, expected) in cases {
-            let etl = try ETLProcess(arguments, environment: environment.merging(["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]) { $1 })
-            let status = try await etl.wait(timeout: .seconds(30))
+            let etl = try ChildProcess.etl(arguments, environment: environment.merging(["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]) { $1 })
+            let status = await etl.exitStatus(timeout: .seconds(30))
             #expect(status == expected, "\(arguments) \(environment)")
             let lines = etl.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(arguments): \(etl.stderr)")

@@ -8,6 +8,7 @@ import FoundationNetworking
 import PIICrypto
 import Pipeline
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `/metrics`, `/healthz`, `/readyz` as Prometheus, probes and operators meet them (SPEC §8):
@@ -16,12 +17,12 @@ import TestSupport
 @Suite("metrics endpoint (real PostgreSQL + SQS endpoint)", .serialized, .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
 struct MetricsEndpointTests {
     /// `etl run` on a fresh queue with `bodies`, serving metrics on `address`.
-    func start(_ name: String, address: (Int) -> String, bodies: [String] = []) async throws -> (PipelineFixture, ETLProcess, Int, [String: String]) {
+    func start(_ name: String, address: (Int) -> String, bodies: [String] = []) async throws -> (PipelineFixture, ChildProcess, Int, [String: String]) {
         let fixture = try await PipelineFixture.make(name)
         if !bodies.isEmpty { try await fixture.send(bodies) }
         let port = try freePort()
         let environment = ["DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keys.directory.path, "SQS_QUEUE_URL": fixture.queueURL]
-        let run = try ETLProcess(["run", "--metrics-address", address(port)], environment: environment)
+        let run = try ChildProcess.etl(["run", "--metrics-address", address(port)], environment: environment)
         return (fixture, run, port, environment)
     }
 
@@ -83,20 +84,9 @@ struct MetricsEndpointTests {
     }
 
     /// Runs `promtool ARGS` with `input` on stdin; exit status and combined output.
-    static func runPromtool(_ arguments: [String], input: String? = nil) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try promtool())
-        process.arguments = arguments
-        let stdin = Pipe(), output = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    static func runPromtool(_ arguments: [String], input: String? = nil) async throws -> (Int32, String) {
+        let result = try await ChildProcess.run(path: try promtool(), arguments, stdin: input)
+        return (result.status, result.stdout + result.stderr)
     }
 
     @Test("a live scrape during a run with quarantined messages passes promtool check metrics; every family has HELP")
@@ -104,14 +94,14 @@ struct MetricsEndpointTests {
         // A first run leaves quarantined rows for the quarantine gauge, which `etl run` reads at start.
         let (fixture, run, port, environment) = try await start("metrics", address: { "127.0.0.1:\($0)" })
         try await waitUntilServing(port: port)
-        kill(run.process.processIdentifier, SIGTERM)
-        #expect(try await run.wait() == 0, "\(run.stderr.suffix(800))")
+        run.signal(SIGTERM)
+        #expect(await run.exitStatus() == 0, "\(run.stderr.suffix(800))")
         try await fixture.send(DemoData(count: 50, malformedEvery: 10, seed: 3).bodies())
-        let drain = try ETLProcess(["run", "--drain"], environment: environment)
-        #expect(try await drain.wait() == 0)
+        let drain = try ChildProcess.etl(["run", "--drain"], environment: environment)
+        #expect(await drain.exitStatus() == 0)
 
-        let live = try ETLProcess(["run", "--metrics-address", "127.0.0.1:\(port)"], environment: environment)
-        defer { live.kill9() }
+        let live = try ChildProcess.etl(["run", "--metrics-address", "127.0.0.1:\(port)"], environment: environment)
+        defer { live.signal(SIGKILL) }
         try await waitUntilServing(port: port)
         try await fixture.send(DemoData(count: 60, malformedEvery: 6, seed: 4).bodies())
         let deadline = ContinuousClock.now + .seconds(60)
@@ -121,7 +111,7 @@ struct MetricsEndpointTests {
             if text.contains("etl_messages_deleted_total 60") && text.contains("etl_quarantine_messages{") { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let (status, complaints) = try Self.runPromtool(["check", "metrics"], input: text)
+        let (status, complaints) = try await Self.runPromtool(["check", "metrics"], input: text)
         #expect(status == 0, "promtool check metrics: \(complaints)\n\(text.prefix(3000))")
 
         let lines = text.split(separator: "\n")
@@ -150,7 +140,7 @@ struct MetricsEndpointTests {
     @Test("twenty idle connections do not delay /healthz; HEAD answers headers only; other methods 405")
     func idleClientsAndHead() async throws {
         let (_, run, port, _) = try await start("idle", address: { "127.0.0.1:\($0)" })
-        defer { run.kill9() }
+        defer { run.signal(SIGKILL) }
         try await waitUntilServing(port: port)
         // Twenty clients connect and say nothing (the old server read each for 2 s in turn).
         var idle: [Int32] = []
@@ -192,7 +182,7 @@ struct MetricsEndpointTests {
         close(probe)
         try #require(hasIPv6, "this machine has no IPv6 loopback")
         let (_, run, port, _) = try await start("ipv6", address: { "[::1]:\($0)" })
-        defer { run.kill9() }
+        defer { run.signal(SIGKILL) }
         try await waitUntilServing(host: "[::1]", port: port)
         let metrics = getIPv6(port: port, path: "/metrics")
         #expect(metrics?.0 == 200 && metrics?.1.contains("# HELP etl_build_info") == true)
@@ -217,16 +207,16 @@ struct MetricsEndpointTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
         try DemoData(count: 5, malformedEvery: 0, seed: 1).bodies().joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        let ingest = try ETLProcess(["ingest", file.path], environment: [
+        let ingest = try ChildProcess.etl(["ingest", file.path], environment: [
             "DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keys.directory.path, "METRICS_ADDRESS": "127.0.0.1:\(port)",
         ])
-        #expect(try await ingest.wait(timeout: .seconds(60)) == 0, "\(ingest.stderr)")
+        #expect(await ingest.exitStatus(timeout: .seconds(60)) == 0, "\(ingest.stderr)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 5)
         // Asked for, it serves (and a taken port is then an error, as for etl run).
-        let asked = try ETLProcess(["ingest", file.path, "--metrics-address", "127.0.0.1:\(port)"], environment: [
+        let asked = try ChildProcess.etl(["ingest", file.path, "--metrics-address", "127.0.0.1:\(port)"], environment: [
             "DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keys.directory.path,
         ])
-        #expect(try await asked.wait(timeout: .seconds(60)) == 1)
+        #expect(await asked.exitStatus(timeout: .seconds(60)) == 1)
         #expect(asked.stderr.contains("cannot listen"), "\(asked.stderr)")
     }
 }

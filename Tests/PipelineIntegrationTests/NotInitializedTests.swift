@@ -1,4 +1,5 @@
 import Foundation
+import PipelineTestSupport
 import TestSupport
 import Testing
 
@@ -15,8 +16,8 @@ struct NotInitializedTests {
         let file = keys + "/logins.jsonl"
         let line = #"{"user_id": "u1", "app_version": "2.3.0", "device_type": "android", "ip": "198.51.100.7", "locale": "RU", "device_id": "593-47-5928"}"#
         _ = FileManager.default.createFile(atPath: file, contents: Data((line + "\n").utf8))
-        let etl = try ETLProcess(["ingest", file], environment: ["DATABASE_URL": database.url, "KEYS_DIR": keys])
-        let status = try await etl.wait(timeout: .seconds(60))
+        let etl = try ChildProcess.etl(["ingest", file], environment: ["DATABASE_URL": database.url, "KEYS_DIR": keys])
+        let status = await etl.exitStatus(timeout: .seconds(60))
         #expect(status == 69, "\(etl.stderr)")
         let lines = etl.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(etl.stderr)")

@@ -3,9 +3,9 @@ import Logging
 import PIICrypto
 import Pipeline
 import SQS
-import Synchronization
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 @Suite("pipeline end to end (real PostgreSQL + SQS endpoint)", .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
@@ -86,10 +86,9 @@ struct PipelineEndToEndTests {
     func noPIIInLogs() async throws {
         let fixture = try await PipelineFixture.make("nopii")
         try await fixture.send(Samples.bodies)
-        var logger = Logger(label: "etl-test", factory: { CapturingLogHandler(label: $0) })
-        logger.logLevel = .trace
-        _ = try await fixture.drain(logger: logger)
-        let lines = CapturingLogHandler.lines.withLock { $0 }
+        let logs = LogCapture()
+        _ = try await fixture.drain(logger: logs.logger(label: "etl-test", level: .trace))
+        let lines = logs.lines
         #expect(!lines.isEmpty)
         let secrets = Samples.records.flatMap { [$0["ip"] as! String, $0["device_id"] as! String] } + Samples.bodies + ["oops_wrong_msg_type"]
         for line in lines {

@@ -2,6 +2,7 @@ import Foundation
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `vault quarantine list|show|replay|purge` (SPEC §5) against real PostgreSQL, with the real
@@ -9,7 +10,7 @@ import TestSupport
 @Suite("quarantine triage loop (real PostgreSQL + SQS endpoint)", .serialized,
        .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
 struct QuarantineTests {
-    typealias Rotation = TokenRotationTests
+    typealias Rotation = RotationSupport
 
     /// A login body; `device_type` "blocked" is what the DBA's constraint rejects.
     static func body(_ n: Int, deviceType: String = "android") -> String {
@@ -29,8 +30,8 @@ struct QuarantineTests {
     }
 
     static func ingest(_ path: String, _ fixture: PipelineFixture) async throws -> Int32 {
-        let etl = try ETLProcess(["ingest", path], environment: Rotation.environment(fixture))
-        let status = try await etl.wait(timeout: .seconds(120))
+        let etl = try ChildProcess.etl(["ingest", path], environment: Rotation.environment(fixture))
+        let status = await etl.exitStatus(timeout: .seconds(120))
         if status != 0 { Issue.record("etl ingest: \(status) \(etl.stderr.suffix(600))") }
         return status
     }
@@ -109,9 +110,9 @@ struct QuarantineTests {
         let (fixture, path) = try await Self.quarantined("quarantine_race", blocked: 200, broken: 0)
         let before = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
         // The same file again: the same file-line message ids, now loadable.
-        let etl = try ETLProcess(["ingest", path], environment: Rotation.environment(fixture))
+        let etl = try ChildProcess.etl(["ingest", path], environment: Rotation.environment(fixture))
         let replay = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "race"], fixture)
-        #expect(try await etl.wait(timeout: .seconds(120)) == 0)
+        #expect(await etl.exitStatus(timeout: .seconds(120)) == 0)
         #expect(replay.status == 0, "\(replay)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 200)
         #expect(try await fixture.database.scalar(

@@ -1,6 +1,7 @@
 import Pipeline
 import Settings
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// Receive concurrency follows the backlog: loops are added while receives come back full and

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Schema
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `etl migrate` against databases other builds left: the history is verified by checksum,
@@ -62,8 +63,8 @@ struct SchemaMigrationTests {
         } throws: { error in
             (error as? SchemaError)?.code == .checksumMismatch && "\(error)".contains("migration 3")
         }
-        let etl = try ETLProcess(["migrate"], environment: ["DATABASE_URL": database.url])
-        #expect(try await etl.wait(timeout: .seconds(60)) == 1)
+        let etl = try ChildProcess.etl(["migrate"], environment: ["DATABASE_URL": database.url])
+        #expect(await etl.exitStatus(timeout: .seconds(60)) == 1)
         let lines = etl.stderr.split(separator: "\n")
         #expect(lines.count == 1 && etl.stderr.contains("never edited"), "\(etl.stderr)")
     }

@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `vault subject export` / `vault subject forget` with the real `vault` binary and the
@@ -21,8 +22,8 @@ struct SubjectErasureTests {
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    static func vault(_ arguments: [String], _ fixture: PipelineFixture) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await TokenRotationTests.vault(arguments, fixture)
+    static func vault(_ arguments: [String], _ fixture: PipelineFixture) async throws -> ChildProcess.Result {
+        try await RotationSupport.vault(arguments, fixture)
     }
 
     static func tokenizer(_ fixture: PipelineFixture, version: Int = 1) throws -> Tokenizer {
@@ -132,8 +133,8 @@ struct SubjectErasureTests {
         try ([Self.body(Self.erased, ip: "198.51.100.4", device: "dev-file"), Self.body(Self.other, ip: "198.51.100.5", device: "dev-other")]
             .joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let ingest = try ETLProcess(["ingest", file], environment: TokenRotationTests.environment(fixture))
-        #expect(try await ingest.wait(timeout: .seconds(60)) == 0, "\(ingest.stderr)")
+        let ingest = try ChildProcess.etl(["ingest", file], environment: RotationSupport.environment(fixture))
+        #expect(await ingest.exitStatus(timeout: .seconds(60)) == 0, "\(ingest.stderr)")
         #expect(try await Self.rows(fixture, Self.erased) == 0)
         #expect(try await Self.rows(fixture, Self.other) == 2)
         #expect(try await !Self.hasEntry(fixture, .ip, tokenizer.token("198.51.100.4", field: .ip)))
@@ -185,14 +186,14 @@ struct SubjectErasureTests {
         try FileManager.default.removeItem(atPath: path)
         try await fixture.send([Self.body(Self.other, ip: "198.51.100.9", device: "dev-other")])
         // A one-shot drain refuses (77, one line naming the key); a long-running etl waits, not ready.
-        let drain = try ETLProcess(["run", "--drain"], environment: TokenRotationTests.environment(fixture))
-        #expect(try await drain.wait(timeout: .seconds(60)) == 77)
+        let drain = try ChildProcess.etl(["run", "--drain"], environment: RotationSupport.environment(fixture))
+        #expect(await drain.exitStatus(timeout: .seconds(60)) == 77)
         #expect(drain.stderr.contains("subject.key"), "\(drain.stderr)")
-        let run = try ETLProcess(["run"], environment: TokenRotationTests.environment(fixture))
+        let run = try ChildProcess.etl(["run"], environment: RotationSupport.environment(fixture))
         try await Task.sleep(for: .seconds(4))
-        #expect(run.process.isRunning, "\(run.stderr)")
+        #expect(run.isRunning, "\(run.stderr)")
         #expect(try await Self.rows(fixture, Self.other) == 1)
-        run.kill9()
+        await run.kill()
         _ = FileManager.default.createFile(atPath: path, contents: saved, attributes: [.posixPermissions: 0o600])
         let summary = try await fixture.drain()
         #expect(summary.outcome.inserted == 1)
@@ -228,19 +229,19 @@ struct SubjectErasureTests {
             }
         }
         try await fixture.send(bodies)
-        var environment = TokenRotationTests.environment(fixture)
+        var environment = RotationSupport.environment(fixture)
         environment["ETL_BATCH_SIZE"] = "10"
-        let run = try ETLProcess(["run"], environment: environment)
-        try await TokenRotationTests.waitUntil("the subject's first rows") { try await Self.rows(fixture, Self.erased) >= 10 }
+        let run = try ChildProcess.etl(["run"], environment: environment)
+        try await RotationSupport.waitUntil("the subject's first rows") { try await Self.rows(fixture, Self.erased) >= 10 }
         let othersBefore = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE user_id <> $1", [.text(Self.erased)])
         let forget = try await Self.vault(["subject", "forget", Self.erased, "--reason", "art. 17"], fixture)
         #expect(forget.status == 0, "\(forget)")
         #expect(othersBefore < 300, "etl finished before the erasure: the test proves nothing")
-        try await TokenRotationTests.waitUntil("the others' rows", timeout: .seconds(60)) {
+        try await RotationSupport.waitUntil("the others' rows", timeout: .seconds(60)) {
             try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 300
         }
-        run.process.terminate()
-        #expect(try await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        run.signal(SIGTERM)
+        #expect(await run.exitStatus(timeout: .seconds(30)) == 0, "\(run.stderr)")
 
         #expect(try await Self.rows(fixture, Self.erased) == 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 300)

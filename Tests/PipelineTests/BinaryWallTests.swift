@@ -12,25 +12,9 @@ struct BinaryWallTests {
     static let marker = "11VaultCrypto"
 
     static func symbols(_ binary: String) async throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("nm-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nm")
-        process.arguments = [try TestServices.executable(binary)]
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        #expect(status == 0, "nm \(binary)")
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        let result = try await ChildProcess.run(path: "/usr/bin/nm", [try TestServices.executable(binary)])
+        #expect(result.status == 0, "nm \(binary): \(result.stderr)")
+        return result.stdout
     }
 
     @Test("etl holds no VaultCrypto symbol; vault holds HPKE.open and the private-key reader")

@@ -134,7 +134,8 @@ struct PostgresStatementTests {
     }
 
     @Test func invalidInputDoesNotLeakTheValue() async throws {
-        let (logger, logs) = CapturingLogHandler.logger()
+        let logs = LogCapture()
+        let logger = logs.logger()
         let connection = try await Harness.connect(logger: logger)
         defer { Task { await connection.close() } }
         let bad = "not-a-number-98765"
@@ -148,22 +149,23 @@ struct PostgresStatementTests {
         #expect(failure.code == .queryFailed)
         #expect(!failure.description.contains(bad))
         #expect(!"\(failure)".contains("98765"))
-        #expect(!logs.all.isEmpty)
-        #expect(logs.all.allSatisfy { !$0.contains("98765") })
+        #expect(!logs.lines.isEmpty)
+        #expect(logs.lines.allSatisfy { !$0.contains("98765") })
         // The connection stays usable after a query error.
         let one = try await connection.withSession { try $0.execute("SELECT 1 AS one").first?["one"].int }
         #expect(one == 1)
     }
 
     @Test func noticesAreLoggedWithoutTheirText() async throws {
-        let (logger, logs) = CapturingLogHandler.logger()
+        let logs = LogCapture()
+        let logger = logs.logger()
         let connection = try await Harness.connect(logger: logger)
         try await connection.withSession { session in
             try session.executeScript("DO $$ BEGIN RAISE NOTICE 'notice-secret-%', 31337; END $$")
         }
         await connection.close()
-        #expect(logs.all.contains { $0.contains("postgres notice") && $0.contains("00000") })
-        #expect(logs.all.allSatisfy { !$0.contains("31337") && !$0.contains("notice-secret") })
+        #expect(logs.lines.contains { $0.contains("postgres notice") && $0.contains("00000") })
+        #expect(logs.lines.allSatisfy { !$0.contains("31337") && !$0.contains("notice-secret") })
     }
 
     @Test func permissionDeniedIsRecognised() async throws {

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Postgres
-import Synchronization
 import TestSupport
 
 /// Connections and scratch schemas for the PostgreSQL integration tests.
@@ -38,33 +37,5 @@ enum Harness {
         _ = try? await cleaner?.withSession { try $0.executeScript("DROP SCHEMA IF EXISTS \(schema) CASCADE") }
         if let cleaner, cleaner !== connection { await cleaner.close() }
         await connection.close()
-    }
-}
-
-/// A log handler that keeps every rendered message and metadata value in memory.
-struct CapturingLogHandler: LogHandler {
-    final class Store: Sendable {
-        let lines = Mutex<[String]>([])
-        var all: [String] { lines.withLock { $0 } }
-    }
-
-    let store: Store
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        store.lines.withLock { $0.append("\(event.level) \(event.message) \(rendered)") }
-    }
-
-    static func logger() -> (Logger, Store) {
-        let store = Store()
-        return (Logger(label: "fetchde.tests.capture") { _ in CapturingLogHandler(store: store) }, store)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -32,15 +33,9 @@ struct CABundleTests {
         server.serve_forever()
         """
 
-    static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw POSIXError(.EIO) }
+    static func run(_ arguments: [String]) async throws {
+        let result = try await ChildProcess.run(path: "/usr/bin/env", arguments)
+        guard result.status == 0 else { throw POSIXError(.EIO) }
     }
 
     @Test func privateCAIsTrustedOnlyThroughTheBundle() async throws {
@@ -49,24 +44,14 @@ struct CABundleTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("server.key").path
         let certificate = directory.appendingPathComponent("server.crt").path
-        try Self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        try await Self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                       "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
                       "-addext", "subjectAltName=IP:127.0.0.1"])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.server, certificate, key]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        let server = try ChildProcess(path: "/usr/bin/env", ["python3", "-c", Self.server, certificate, key])
         // SIGKILL: a child of the test process may not act on SIGTERM (inherited signal mask).
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        var portText = ""
-        while !portText.hasSuffix("\n") {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            guard !byte.isEmpty else { break }
-            portText += String(decoding: byte, as: UTF8.self)
-        }
-        let port = try #require(Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { server.signal(SIGKILL) }
+        try await server.waitForOutput("\n")
+        let port = try #require(Int(server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(server.stderr)")
 
         func client(caBundle: String?) throws -> SQSClient {
             let configuration = SQSConfiguration(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import SQS
 
@@ -34,9 +35,9 @@ struct HostileEndpointStubTests {
         #expect(result.failed.map(\.id) == ["1", "2"])
         #expect(result.failed.map(\.code) == ["ReceiptHandleIsInvalid", SQSBatchFailure.notReportedCode])
         #expect(result.anomalies == anomalies)
-        let warning = logs.all.first { $0.contains("does not match its request") }
+        let warning = logs.lines.first { $0.contains("does not match its request") }
         #expect(warning?.contains("anomalies=\(anomalies)") == true && warning?.contains("operation=DeleteMessageBatch") == true)
-        #expect(!logs.all.joined().contains("handle-"))
+        #expect(!logs.lines.joined().contains("handle-"))
     }
 
     @Test("Query DeleteMessageBatch failures with Id 99, -1, x, duplicates and a missing entry")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import SQS
 
@@ -74,7 +75,7 @@ struct SQSClientStubTests {
         defer { client.shutdown() }
         #expect(try await client.getQueueURL(name: "q") == "http://stub/1/q")
         #expect(server.requests.count == 3)
-        let retries = logs.all.filter { $0.contains("retrying") }
+        let retries = logs.lines.filter { $0.contains("retrying") }
         #expect(retries.count == 2)
         #expect(retries[0].contains("aws_code=RequestThrottled") && retries[0].contains("operation=GetQueueUrl") && retries[0].contains("attempt=1"))
         #expect(retries[1].contains("http_status=503"))
@@ -201,10 +202,10 @@ struct SQSClientStubTests {
         defer { client.shutdown() }
         let messages = try await client.receiveMessages(queueURL: "http://stub/1/q", maxMessages: 10, waitTimeSeconds: 0)
         #expect(messages.count == 1 && messages[0].md5Mismatch && messages[0].body == secretBody)
-        #expect(logs.all.contains { $0.contains("MD5") && $0.contains("message_id=msg-123") })
-        #expect(!logs.all.joined().contains("alice"))
-        #expect(!logs.all.joined().contains("stub-secret"))
-        #expect(!logs.all.joined().contains("rh"))
+        #expect(logs.lines.contains { $0.contains("MD5") && $0.contains("message_id=msg-123") })
+        #expect(!logs.lines.joined().contains("alice"))
+        #expect(!logs.lines.joined().contains("stub-secret"))
+        #expect(!logs.lines.joined().contains("rh"))
     }
 
     @Test func invalidArgumentsAreRejectedLocally() async throws {

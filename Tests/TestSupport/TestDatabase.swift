@@ -21,12 +21,32 @@ public struct TestDatabase: Sendable {
         try await admin.withSession { try $0.executeScript("CREATE DATABASE \(name)") }
         await admin.close()
         let database = TestDatabase(name: name, url: Self.replacingDatabase(in: base, with: name))
-        if migrate {
-            let connection = try await database.connect()
-            _ = try await Migrator.migrate(connection, logger: .test)
-            await connection.close()
-        }
+        if migrate { try await database.migrate() }
         return database
+    }
+
+    /// Migrates this database on a new connection, retrying a failed attempt (at most
+    /// `attempts` in all, a little longer apart each time). The migration is one transaction,
+    /// so a failed attempt leaves nothing behind; what fails here is transient: `CREATE ROLE`
+    /// is cluster-wide, so two test databases migrated at the same moment race on the roles
+    /// (the loser's retry finds them), and a connection can time out on a loaded machine.
+    public func migrate(attempts: Int = 4) async throws {
+        for attempt in 1...attempts {
+            do {
+                let connection = try await connect()
+                do {
+                    _ = try await Migrator.migrate(connection, logger: .test)
+                    await connection.close()
+                    return
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+            } catch {
+                if attempt == attempts { throw error }
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 
     /// A new owner connection to this database.

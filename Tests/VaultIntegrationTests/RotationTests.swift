@@ -176,18 +176,11 @@ struct RotationTests {
             if sleeping > 0 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        environment["VAULT_DATABASE_URL"] = fixture.database.url
-        environment["KEYS_DIR"] = fixture.keysDirectory
-        environment["VAULT_PASSPHRASE"] = VaultFixture.passphrase
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestServices.executable("vault"))
-        process.arguments = ["rewrap", "--batch", "5"]
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: fixture.root)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(product: "vault", ["rewrap", "--batch", "5"], environment: [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "VAULT_DATABASE_URL": fixture.database.url, "KEYS_DIR": fixture.keysDirectory,
+            "VAULT_PASSPHRASE": VaultFixture.passphrase,
+        ], directory: fixture.root)
         var moved: Int64 = 0
         for _ in 0..<200 {
             moved = try await fixture.scalar("SELECT count(*) FROM vault_data_keys WHERE vault_key_version = 2")
@@ -196,8 +189,7 @@ struct RotationTests {
         }
         try await Task.sleep(for: .milliseconds(300))
         #expect(process.isRunning)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.kill()
         _ = try await fixture.scalar(
             "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%rotation-test-blocker%' AND pid <> pg_backend_pid()"
         )

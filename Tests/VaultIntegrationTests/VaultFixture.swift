@@ -7,15 +7,7 @@ import TestSupport
 import Vault
 
 /// What one run of the `vault` binary did.
-struct CLIResult: Sendable, CustomStringConvertible {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-
-    var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
-    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
-    var description: String { "exit \(status)\n--- stdout\n\(stdout.prefix(2000))\n--- stderr\n\(stderr.prefix(2000))" }
-}
+typealias CLIResult = ChildProcess.Result
 
 /// A test's own world: a fresh migrated database, a temporary working directory with a keys
 /// directory, and the built `vault` binary run as an operator would run it.
@@ -34,8 +26,7 @@ struct VaultFixture: Sendable {
     static func make(
         migrate: Bool = true, initialize: Bool = true, passphrase: String? = VaultFixture.passphrase
     ) async throws -> VaultFixture {
-        let database = try await TestDatabase.create("vault", migrate: false)
-        if migrate { try await Self.migrate(database) }
+        let database = try await TestDatabase.create("vault", migrate: migrate)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("vaulttest")).path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let fixture = VaultFixture(database: database, root: root, passphrase: passphrase)
@@ -46,23 +37,6 @@ struct VaultFixture: Sendable {
             guard result.status == 0 else { throw FixtureError("vault init failed: \(result)") }
         }
         return fixture
-    }
-
-    /// Migrates, retrying once: `CREATE ROLE` is cluster-wide, so two test databases migrated
-    /// at the same moment can race on the roles (the loser's retry finds them).
-    static func migrate(_ database: TestDatabase) async throws {
-        for attempt in 1...3 {
-            let connection = try await database.connect()
-            do {
-                _ = try await Migrator.migrate(connection, logger: .test)
-                await connection.close()
-                return
-            } catch {
-                await connection.close()
-                if attempt == 3 { throw error }
-                try await Task.sleep(for: .milliseconds(100 * attempt))
-            }
-        }
     }
 
     /// Drops the database and the working directory.
@@ -94,49 +68,10 @@ struct VaultFixture: Sendable {
         case .none: break
         }
         environment.merge(extra) { $1 }
-        return try await Self.run(try TestServices.executable("vault"), arguments, input: input, environment: environment, directory: root)
+        return try await ChildProcess.run(product: "vault", arguments, environment: environment, stdin: input, directory: root)
     }
 
     enum PassphraseChoice: Sendable { case fixture, value(String), none }
-
-    /// Runs a program to completion; output goes through files, so no pipe can fill and block.
-    static func run(
-        _ path: String, _ arguments: [String], input: String?, environment: [String: String], directory: String
-    ) async throws -> CLIResult {
-        let scratch = directory + "/.io-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let inPath = scratch + "/stdin", outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        _ = FileManager.default.createFile(atPath: inPath, contents: Data((input ?? "").utf8))
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let stdin = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? stdin.close()
-            try? stdout.close()
-            try? stderr.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        return CLIResult(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
-    }
 
     // MARK: Database access as the superuser
 

@@ -81,7 +81,7 @@ struct VaultInitTests {
         var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         environment["VAULT_DATABASE_URL"] = fixture.database.url
         environment["KEYS_DIR"] = fixture.keysDirectory
-        return try await VaultFixture.run("/usr/bin/script", ["-qec", command, "/dev/null"], input: typed, environment: environment, directory: fixture.root)
+        return try await ChildProcess.run(path: "/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment, stdin: typed, directory: fixture.root)
     }
 
     /// (Echo cannot be checked here: `script` hands the typed text to the terminal before the

@@ -44,9 +44,15 @@ struct VaultTLSTests {
     @Test("a TLS cluster: verify-full with the right CA connects; a wrong CA or no CA fails in one line (69); sslmode=require connects with a warning")
     func verifiedTLS() async throws {
         let fixture = try await VaultFixture.make(migrate: false, initialize: false)
-        defer { Task { await fixture.drop() } }
-        let cluster = try await TLSCluster.start(in: fixture.root + "/tls")
-        defer { cluster.stop() }
+        let cluster: TLSCluster
+        do {
+            cluster = try await TLSCluster.start(in: fixture.root + "/tls")
+        } catch {
+            await fixture.drop()
+            throw error
+        }
+        // The cluster stops before the fixture removes its directory.
+        defer { Task { await cluster.stop(); await fixture.drop() } }
         try await cluster.migrate()
         let base = "host=\(Self.remoteName) hostaddr=127.0.0.1 port=\(cluster.port) user=postgres dbname=postgres"
         let verified = "\(base) sslmode=verify-full sslrootcert=\(cluster.directory)/ca.crt"
@@ -99,10 +105,7 @@ struct TLSCluster: Sendable {
 
     static func start(in directory: String) async throws -> TLSCluster {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let result = try await VaultFixture.run(
-            "/bin/bash", [script, "start", directory], input: nil,
-            environment: ProcessInfo.processInfo.environment, directory: directory
-        )
+        let result = try await ChildProcess.run(path: "/bin/bash", [script, "start", directory], directory: directory)
         guard result.status == 0,
               let line = result.stdoutLines.first(where: { $0.hasPrefix("PORT=") }), let port = Int(line.dropFirst(5))
         else { throw FixtureError("tls-postgres.sh start failed: \(result)") }
@@ -124,13 +127,7 @@ struct TLSCluster: Sendable {
     }
 
     /// Stops the cluster (the fixture removes the directory).
-    func stop() {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.script, "stop", directory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
-        process.waitUntilExit()
+    func stop() async {
+        _ = try? await ChildProcess.run(path: "/bin/bash", [Self.script, "stop", directory])
     }
 }

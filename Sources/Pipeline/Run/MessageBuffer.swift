@@ -10,6 +10,9 @@ import SQS
 /// receive returns, its messages count at their actual size. A message larger than the worst
 /// case (an endpoint breaking SQS's limit) still counts in full, so the budget may be exceeded
 /// by at most one response; reservations are then refused until messages are finished.
+///
+/// Every change that can give a waiting receive room or the batch loop work (messages added,
+/// released or finished) is announced on `changes`.
 final class MessageBuffer: Sendable {
     struct Pending: Sendable {
         let message: SQSMessage
@@ -38,15 +41,21 @@ final class MessageBuffer: Sendable {
     let maxInFlightBytes: Int
     /// What one reserved slot may bring: the largest body SQS sends plus its id and receipt handle.
     let maxMessageBytes: Int
+    /// Notified after messages are added, released or finished.
+    let changes: ChangeSignal
 
     /// The worst-case size of one received message: a body of SQS's maximum size plus room
     /// for its MessageId and receipt handle.
     static let worstCaseMessageBytes = IncomingMessage.maxBodyBytes + 2048
 
-    init(maxInFlight: Int, maxInFlightBytes: Int = .max, maxMessageBytes: Int = MessageBuffer.worstCaseMessageBytes) {
+    init(
+        maxInFlight: Int, maxInFlightBytes: Int = .max, maxMessageBytes: Int = MessageBuffer.worstCaseMessageBytes,
+        changes: ChangeSignal = ChangeSignal()
+    ) {
         self.maxInFlight = maxInFlight
         self.maxInFlightBytes = maxInFlightBytes
         self.maxMessageBytes = maxMessageBytes
+        self.changes = changes
     }
 
     /// The bytes a held message accounts for: its body, id and receipt handle (UTF-8).
@@ -80,11 +89,13 @@ final class MessageBuffer: Sendable {
             s.waiting.append(contentsOf: pending)
             PipelineMetrics.recordInFlight(s.waiting.count + s.inBatch.count)
         }
+        changes.notify()
     }
 
     /// Gives back the slots of a reservation whose receive failed.
     func release(_ reserved: Int) {
         state.withLock { $0.reserved -= reserved }
+        changes.notify()
     }
 
     /// Takes up to `max` waiting messages when `max` are there, when the oldest has waited
@@ -117,6 +128,13 @@ final class MessageBuffer: Sendable {
             }
             PipelineMetrics.recordInFlight(s.waiting.count + s.inBatch.count)
         }
+        changes.notify()
+    }
+
+    /// When `takeBatch` takes the waiting messages for their age (`maxWait` after the oldest
+    /// was received), or nil when none wait.
+    func batchDeadline(maxWait: Duration) -> ContinuousClock.Instant? {
+        state.withLock { $0.waiting.first.map { $0.receivedAt + maxWait } }
     }
 
     /// Messages held longer than `age` since receipt or their last extension; marks them

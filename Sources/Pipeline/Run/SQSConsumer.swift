@@ -10,6 +10,10 @@ import Synchronization
 /// batches formed by count and time, then deletes exactly what was committed; an extender
 /// keeps the visibility of long-held messages; a watcher follows key rotations. Graceful shutdown stops receiving,
 /// finishes what is held (commit, delete) and returns.
+///
+/// The loops wait on one ``ChangeSignal`` (messages added or finished, room in the budget, a
+/// stop, keys loaded, a receive loop idle or ended), never by polling; they sleep only for
+/// time itself: a batch's maximum wait, retry backoff, the key poll, visibility extension.
 public final class SQSConsumer: Service, Sendable {
     private let configuration: ConsumerConfiguration
     private let sqs: SQSClient
@@ -18,6 +22,8 @@ public final class SQSConsumer: Service, Sendable {
     private let health: HealthState
     private let logger: Logger
     private let buffer: MessageBuffer
+    /// Announces every change a loop may be waiting for (the buffer's own included).
+    private let changes = ChangeSignal()
     private let stopping = Atomic<Bool>(false)
     private let activeReceivers = Atomic<Int>(0)
     private let concurrency: ReceiveConcurrency
@@ -40,7 +46,9 @@ public final class SQSConsumer: Service, Sendable {
         self.watcher = watcher
         self.health = health
         self.logger = logger
-        self.buffer = MessageBuffer(maxInFlight: configuration.maxInFlight, maxInFlightBytes: configuration.maxInFlightBytes)
+        self.buffer = MessageBuffer(
+            maxInFlight: configuration.maxInFlight, maxInFlightBytes: configuration.maxInFlightBytes, changes: changes
+        )
         self.idleLoops = Mutex(Array(repeating: false, count: configuration.receiveLoops))
         self.concurrency = ReceiveConcurrency(minimum: configuration.receiveLoops, maximum: configuration.maxReceiveLoops)
     }
@@ -53,7 +61,10 @@ public final class SQSConsumer: Service, Sendable {
     }
 
     /// Asks the consumer to stop receiving and finish what it holds.
-    public func requestStop() { stopping.store(true, ordering: .relaxed) }
+    public func requestStop() {
+        stopping.store(true, ordering: .relaxed)
+        changes.notify()
+    }
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
@@ -80,6 +91,12 @@ public final class SQSConsumer: Service, Sendable {
     }
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Refreshes the active keys and announces it (receives and batches wait for keys).
+    private func refreshKeys() async throws {
+        defer { changes.notify() }
+        try await watcher.refresh()
+    }
 
     // MARK: receiving
 
@@ -108,18 +125,20 @@ public final class SQSConsumer: Service, Sendable {
             activeReceivers.subtract(1, ordering: .relaxed)
             concurrency.stopped()
             PipelineMetrics.receiveLoops.record(concurrency.running)
+            changes.notify()
         }
         var backoff = Backoff()
         let batch = configuration.receiveBatch
         while !isStopping && !Task.isCancelled {
+            let seen = changes.generation
             guard watcher.keys != nil else {
                 if index == nil { return }
-                try? await Task.sleep(for: .milliseconds(250))
+                await changes.wait(after: seen)  // keys loaded, or a stop
                 continue
             }
             guard buffer.reserve(batch) else {
                 if index == nil { return }
-                try? await Task.sleep(for: .milliseconds(10))
+                await changes.wait(after: seen)  // messages finished or released, or a stop
                 continue
             }
             do {
@@ -132,7 +151,13 @@ public final class SQSConsumer: Service, Sendable {
                 buffer.add(messages, reserved: batch)
                 health.setQueue(true)
                 backoff.reset()
-                if let index { idleLoops.withLock { $0[index] = messages.isEmpty } }
+                if let index {
+                    let changed = idleLoops.withLock { idle in
+                        defer { idle[index] = messages.isEmpty }
+                        return idle[index] != messages.isEmpty
+                    }
+                    if changed { changes.notify() }
+                }
                 logger.trace("received", metadata: ["messages": "\(messages.count)", "loop": "\(index.map(String.init) ?? "added")"])
                 if !messages.isEmpty {
                     PipelineMetrics.received.increment(by: messages.count)
@@ -170,20 +195,29 @@ public final class SQSConsumer: Service, Sendable {
             var pendingDeletes = 0
             var lastDrainCheck = ContinuousClock.now - .seconds(10)
             while true {
+                let seen = changes.generation
                 let idle = idleLoops.withLock { $0.allSatisfy { $0 } }
                 let flush = isStopping || idle
                 guard let batch = buffer.takeBatch(max: configuration.batchSize, maxWait: configuration.batchMaxWait, flush: flush) else {
                     if buffer.heldCount == 0 { health.idle() }
                     // Stop once no receive can still bring messages and all held ones are done.
                     if isStopping && activeReceivers.load(ordering: .relaxed) == 0 && buffer.heldCount == 0 { break }
-                    if configuration.drain && !isStopping && idle && buffer.heldCount == 0 && ContinuousClock.now - lastDrainCheck > .milliseconds(500) {
-                        lastDrainCheck = ContinuousClock.now
-                        if await queueIsEmpty() {
-                            logger.info("queue drained")
-                            requestStop()
+                    // Wake for a change, or when the waiting messages are old enough for a batch.
+                    var deadline = buffer.batchDeadline(maxWait: configuration.batchMaxWait)
+                    if configuration.drain && !isStopping && idle && buffer.heldCount == 0 {
+                        let nextDrainCheck = lastDrainCheck + Self.drainCheckInterval
+                        if ContinuousClock.now >= nextDrainCheck {
+                            lastDrainCheck = ContinuousClock.now
+                            if await queueIsEmpty() {
+                                logger.info("queue drained")
+                                requestStop()
+                            }
+                            continue
                         }
+                        deadline = min(deadline ?? nextDrainCheck, nextDrainCheck)
                     }
-                    try await Task.sleep(for: .milliseconds(5))
+                    await changes.wait(after: seen, deadline: deadline)
+                    try Task.checkCancellation()
                     continue
                 }
                 guard let committed = await process(batch) else { continue }
@@ -228,14 +262,15 @@ public final class SQSConsumer: Service, Sendable {
         health.workPending()
         defer { health.progressed() }
         while true {
+            let seen = changes.generation
             guard let keys = watcher.keys else {
                 // Not ready: hold the messages (their visibility is extended) until keys load;
-                // at shutdown, leave them undeleted: SQS redelivers them.
-                if isStopping {
+                // at shutdown (or cancelled), leave them undeleted: SQS redelivers them.
+                if isStopping || Task.isCancelled {
                     buffer.finish(messages.map(\.receiptHandle))
                     return nil
                 }
-                try? await Task.sleep(for: .milliseconds(250))
+                await changes.wait(after: seen)  // keys loaded, or a stop
                 continue
             }
             do {
@@ -257,7 +292,7 @@ public final class SQSConsumer: Service, Sendable {
                 // the batch again once the new key is loaded.
                 logger.notice("active token key changed; re-tokenizing the batch with the new key")
                 do {
-                    try await watcher.refresh()
+                    try await refreshKeys()
                 } catch {
                     try? await Task.sleep(for: .milliseconds(250))
                 }
@@ -346,6 +381,9 @@ public final class SQSConsumer: Service, Sendable {
         logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
     }
 
+    /// How often an idle `--drain` run asks whether the queue is empty.
+    static let drainCheckInterval = Duration.milliseconds(500)
+
     /// ChangeMessageVisibilityBatch requests in flight at once.
     static let extendConcurrency = 16
 
@@ -411,7 +449,7 @@ public final class SQSConsumer: Service, Sendable {
         var lastLogged = ContinuousClock.now
         while !Task.isCancelled {
             do {
-                try await watcher.refresh()
+                try await refreshKeys()
                 health.setDatabase(true)
                 if lastError != nil { logger.notice("active keys available again") }
                 lastError = nil

@@ -3,6 +3,7 @@ import PIICrypto
 import Pipeline
 import Postgres
 import Testing
+import PipelineTestSupport
 import TestSupport
 
 /// `vault rotate --tokens` + `vault retokenize` against real PostgreSQL, with the real `etl`
@@ -12,85 +13,6 @@ import TestSupport
        .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
 struct TokenRotationTests {
     // MARK: helpers
-
-    /// The environment of `etl` and `vault` for `fixture` (the owner login; both SET ROLE).
-    static func environment(_ fixture: PipelineFixture) -> [String: String] {
-        [
-            "DATABASE_URL": fixture.database.url, "VAULT_DATABASE_URL": fixture.database.url,
-            "SQS_QUEUE_URL": fixture.queueURL, "KEYS_DIR": fixture.keys.directory.path,
-            "METRICS_ADDRESS": "off", "LOG_LEVEL": "warning",
-        ]
-    }
-
-    /// Runs `vault arguments` to completion; stdout and stderr go through files.
-    static func vault(_ arguments: [String], _ fixture: PipelineFixture) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = try start(arguments, fixture)
-        while process.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return (process.process.terminationStatus, process.stdout(), process.stderr())
-    }
-
-    /// A `vault` process with its output in files (read after it exits).
-    struct VaultProcess {
-        let process: Process
-        let directory: String
-        func stdout() -> String { (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "" }
-        func stderr() -> String { (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "" }
-        func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    static func start(_ arguments: [String], _ fixture: PipelineFixture) throws -> VaultProcess {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("vaultrun")).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestServices.executable("vault"))
-        process.arguments = arguments
-        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        environment.merge(Self.environment(fixture)) { $1 }
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
-        try process.run()
-        return VaultProcess(process: process, directory: directory)
-    }
-
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    /// Records the duplicate groups an analyst finds now (message ids grouped by token).
-    static func recordGroups(_ fixture: PipelineFixture) async throws -> Int64 {
-        try await fixture.database.query("""
-            CREATE TABLE test_groups_before AS
-            SELECT 'ip' AS field, array_agg(message_id) AS ids FROM user_logins GROUP BY masked_ip HAVING count(*) > 1
-            UNION ALL
-            SELECT 'device_id', array_agg(message_id) FROM user_logins GROUP BY masked_device_id HAVING count(*) > 1
-            """)
-        return try await fixture.database.scalar("SELECT count(*) FROM test_groups_before")
-    }
-
-    /// A fixture whose queue got `count` generated bodies twice (every value a known
-    /// duplicate), drained by the pipeline, with its duplicate groups recorded.
-    static func seeded(_ name: String, count: Int, seed: UInt64) async throws -> (PipelineFixture, [String]) {
-        let fixture = try await PipelineFixture.make(name)
-        let bodies = DemoData(count: count, malformedEvery: 0, seed: seed).bodies()
-        try await fixture.send(bodies + bodies)
-        #expect(try await fixture.drain().outcome.inserted == 2 * count)
-        #expect(try await recordGroups(fixture) > 0)
-        return (fixture, bodies)
-    }
 
     /// Every group recorded before is still within one group (it may have grown).
     static func expectGroupsKept(_ fixture: PipelineFixture) async throws {
@@ -136,7 +58,7 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") == 0)
         try await expectGroupsKept(fixture)
         let sample = Array(expected.ip.keys.sorted().prefix(40))
-        let reveal = try await vault(["reveal"] + sample + ["--reason", "retokenize test"], fixture)
+        let reveal = try await RotationSupport.vault(["reveal"] + sample + ["--reason", "retokenize test"], fixture)
         #expect(reveal.status == 0, "\(reveal.stderr)")
         let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: version), version: version)
         let lines = reveal.stdout.split(separator: "\n")
@@ -156,25 +78,25 @@ struct TokenRotationTests {
         let bodies = DemoData(count: 300, malformedEvery: 0, seed: 7).bodies()
         try await fixture.send(bodies)
         #expect(try await fixture.drain().outcome.inserted == 300)
-        #expect(try await Self.recordGroups(fixture) > 20)
+        #expect(try await RotationSupport.recordGroups(fixture) > 20)
 
         // The same bodies twice more: every value of the second round duplicates the first.
         try await fixture.send(bodies + bodies)
-        var environment = Self.environment(fixture)
+        var environment = RotationSupport.environment(fixture)
         environment["ETL_BATCH_SIZE"] = "10"
         environment["ETL_ACTIVE_POLL_SECONDS"] = "1"
-        let etl = try ETLProcess(["run", "--drain"], environment: environment)
-        try await Self.waitUntil("etl to ingest") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 360 }
+        let etl = try ChildProcess.etl(["run", "--drain"], environment: environment)
+        try await RotationSupport.waitUntil("etl to ingest") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 360 }
 
-        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        let rotate = try await RotationSupport.vault(["rotate", "--tokens"], fixture)
         #expect(rotate.status == 0, "\(rotate.stderr)")
         #expect(rotate.stdout.contains("token key v2 is active (was v1)"), "\(rotate.stdout)")
         let mode = try FileManager.default.attributesOfItem(atPath: fixture.keys.directory.tokenKeyPath(version: 2))[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(etl.process.isRunning, "etl finished before the rotation: the test needs it ingesting meanwhile")
+        #expect(etl.isRunning, "etl finished before the rotation: the test needs it ingesting meanwhile")
         let atRotation = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
 
-        let status = try await Self.vault(["status"], fixture)
+        let status = try await RotationSupport.vault(["status"], fixture)
         #expect(status.stdout.contains("to retokenize (vault retokenize)"), "\(status.stdout)")
 
         // What a rebuilt table must keep: column grants, comment, storage options (and the
@@ -184,11 +106,11 @@ struct TokenRotationTests {
         try await fixture.database.query("ALTER TABLE user_logins SET (fillfactor = 90)")
         let indexes = try await Self.indexDefinitions(fixture)
 
-        let retokenize = try await Self.vault(["retokenize", "--batch", "25", "--row-batch", "40", "--method", rows], fixture)
+        let retokenize = try await RotationSupport.vault(["retokenize", "--batch", "25", "--row-batch", "40", "--method", rows], fixture)
         #expect(retokenize.status == 0, "\(retokenize.stderr)")
         #expect(retokenize.stdout.contains("to token key v2"), "\(retokenize.stdout)")
         #expect(retokenize.stderr.isEmpty, "not a terminal: no progress expected\n\(retokenize.stderr)")
-        #expect(try await etl.wait() == 0, "\(etl.stderr)")
+        #expect(await etl.exitStatus() == 0, "\(etl.stderr)")
 
         #expect(try await Self.indexDefinitions(fixture) == indexes)
         #expect(try await fixture.database.scalar("""
@@ -211,7 +133,7 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 1") == 0)
 
         try await Self.expectConverged(fixture, bodies: bodies + bodies + bodies, version: 2)
-        let again = try await Self.vault(["retokenize"], fixture)
+        let again = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(again.status == 0 && again.stdout.contains("retokenized 0 vault entries"), "\(again)")
         #expect(again.stdout.contains("token-v1.key may be deleted"), "\(again.stdout)")
 
@@ -220,13 +142,13 @@ struct TokenRotationTests {
         #expect(actions.filter { $0 == "rotate_tokens" }.count == 1)
         #expect(actions.filter { $0 == "retokenize" }.count == 2)
         #expect(audit.rows.contains { $0[0].string == "rotate_tokens" && $0[2].string == "token key v1 -> v2" })
-        #expect(try await Self.vault(["audit", "--verify"], fixture).status == 0)
+        #expect(try await RotationSupport.vault(["audit", "--verify"], fixture).status == 0)
 
         // The old token key is not needed any more: etl and reveal work without it.
         try FileManager.default.removeItem(atPath: fixture.keys.directory.tokenKeyPath(version: 1))
         try await fixture.send(Array(bodies.prefix(30)))
-        let more = try ETLProcess(["run", "--drain"], environment: environment)
-        #expect(try await more.wait() == 0, "\(more.stderr)")
+        let more = try ChildProcess.etl(["run", "--drain"], environment: environment)
+        #expect(await more.exitStatus() == 0, "\(more.stderr)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies + bodies + Array(bodies.prefix(30)), version: 2)
         // The identity went on from where the old table's stopped.
         #expect(try await fixture.database.scalar("SELECT count(DISTINCT login_id) FROM user_logins") == 930)
@@ -242,9 +164,9 @@ struct TokenRotationTests {
     @Test("kill -9 of retokenize in each phase: consistent at every point (every token still reveals), a rerun finishes",
           arguments: ["rebuild", "in-place"])
     func killedRetokenizeResumes(method rows: String) async throws {
-        let (fixture, bodies) = try await Self.seeded("retokkill", count: 200, seed: 11)
+        let (fixture, bodies) = try await RotationSupport.seeded("retokkill", count: 200, seed: 11)
         let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
-        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+        #expect(try await RotationSupport.vault(["rotate", "--tokens"], fixture).status == 0)
 
         // Phase 1 (entries): the entry halfway in key order holds up its batch (in place, a
         // row lock on it; in a rebuild, an uncommitted mapping of it), those before it commit.
@@ -308,7 +230,7 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault WHERE token_key_version = 1") == 0)
         try await expectEveryTokenResolves(fixture)
 
-        let rerun = try await Self.vault(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
+        let rerun = try await RotationSupport.vault(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
         #expect(rerun.status == 0, "\(rerun)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_class WHERE relname = 'user_logins_retokenized'") == 0)
@@ -320,40 +242,19 @@ struct TokenRotationTests {
         _ fixture: PipelineFixture, method rows: String, lock: String, progressed: () async throws -> Bool
     ) async throws {
         let blocker = try await fixture.database.connect()
-        let holding = Self.hold(lock, on: blocker)
-        try await Self.waitUntil("the blocker") {
+        let holding = RotationSupport.hold(lock, on: blocker)
+        try await RotationSupport.waitUntil("the blocker") {
             try await fixture.database.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
             ) > 0
         }
-        let run = try Self.start(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
-        try await Self.waitUntil("retokenize to make progress", progressed)
+        let run = try RotationSupport.start(["retokenize", "--batch", "10", "--row-batch", "40", "--method", rows], fixture)
+        try await RotationSupport.waitUntil("retokenize to make progress", progressed)
         try await Task.sleep(for: .milliseconds(300))
-        #expect(run.process.isRunning, "retokenize was not blocked: \(run.stdout()) \(run.stderr())")
-        run.kill9()
-        try await Self.release(holding, fixture)
+        #expect(run.isRunning, "retokenize was not blocked: \(run.stdout) \(run.stderr)")
+        await run.kill()
+        try await RotationSupport.release(holding, fixture)
         await blocker.close()
-    }
-
-    /// Runs `lock` in a transaction on `connection` and keeps it open (however loaded the
-    /// machine) until ``release(_:_:)``, which rolls it back.
-    static func hold(_ lock: String, on connection: PostgresConnection, _ parameters: [PostgresValue] = []) -> Task<Void, any Error> {
-        Task {
-            try await connection.withSession { session in
-                try session.execute("BEGIN")
-                _ = try session.execute(lock, parameters)
-                _ = try? session.execute("SELECT pg_sleep(120), 'retokenize-test-blocker'")  // until cancelled
-                try session.execute("ROLLBACK")
-            }
-        }
-    }
-
-    static func release(_ holding: Task<Void, any Error>, _ fixture: PipelineFixture) async throws {
-        _ = try await fixture.database.scalar("""
-            SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
-            WHERE query LIKE '%pg_sleep(120), ''retokenize-test-blocker''%' AND pid <> pg_backend_pid()
-            """)
-        try await holding.value
     }
 
     /// Mid-way invariant: every token a row holds has a vault entry, or a mapping to one.
@@ -375,28 +276,28 @@ struct TokenRotationTests {
             ORDER BY u.login_id LIMIT 5
             """).rows.compactMap { $0[0].string }
         #expect(!old.isEmpty)
-        let reveal = try await Self.vault(["reveal"] + old + ["--reason", "mid-retokenize"], fixture)
+        let reveal = try await RotationSupport.vault(["reveal"] + old + ["--reason", "mid-retokenize"], fixture)
         #expect(reveal.status == 0, "\(reveal)")
     }
 
     @Test("a forgotten token keeps its rows together across the rotation; an etl with the new key follows; refusals")
     func forgottenAndRefusals() async throws {
-        let (fixture, bodies) = try await Self.seeded("retokforget", count: 120, seed: 5)
+        let (fixture, bodies) = try await RotationSupport.seeded("retokforget", count: 120, seed: 5)
         let forgotten = try #require(try await fixture.database.query(
             "SELECT masked_ip FROM user_logins GROUP BY masked_ip ORDER BY count(*) DESC, masked_ip LIMIT 1"
         ).rows.first?[0].string)
         let forgottenRows = try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1", [.text(forgotten)])
         #expect(forgottenRows >= 2)
-        let forget = try await Self.vault(["forget", forgotten, "--reason", "erasure request"], fixture)
+        let forget = try await RotationSupport.vault(["forget", forgotten, "--reason", "erasure request"], fixture)
         #expect(forget.status == 0, "\(forget)")
 
         // Refusals before the rotation: both flags, then nothing to rotate to yet.
-        #expect(try await Self.vault(["rotate", "--tokens", "--encryption"], fixture).status == 64)
-        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+        #expect(try await RotationSupport.vault(["rotate", "--tokens", "--encryption"], fixture).status == 64)
+        #expect(try await RotationSupport.vault(["rotate", "--tokens"], fixture).status == 0)
         // Without the new key file retokenize cannot compute tokens: 77, nothing changed.
         let keyPath = fixture.keys.directory.tokenKeyPath(version: 2)
         try FileManager.default.moveItem(atPath: keyPath, toPath: keyPath + ".away")
-        let noKey = try await Self.vault(["retokenize"], fixture)
+        let noKey = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(noKey.status == 77, "\(noKey)")
         #expect(noKey.stderr.split(separator: "\n").count == 1, "\(noKey.stderr)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
@@ -404,7 +305,7 @@ struct TokenRotationTests {
         #expect(denied?[0].string == "retokenize" && denied?[1].string == "denied")
         try FileManager.default.moveItem(atPath: keyPath + ".away", toPath: keyPath)
 
-        let retokenize = try await Self.vault(["retokenize"], fixture)
+        let retokenize = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(retokenize.status == 0, "\(retokenize)")
         // The forgotten value has no original to re-tokenize: its rows keep their token and
         // stay one group; everything else moved.
@@ -412,9 +313,9 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version <> 2") == 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites") == 0)
         try await Self.expectGroupsKept(fixture)
-        let reveal = try await Self.vault(["reveal", forgotten, "--reason", "after rotation"], fixture)
+        let reveal = try await RotationSupport.vault(["reveal", forgotten, "--reason", "after rotation"], fixture)
         #expect(reveal.status == 65 && reveal.stderr.contains("forgotten"), "\(reveal)")
-        let status = try await Self.vault(["status"], fixture)
+        let status = try await RotationSupport.vault(["status"], fixture)
         #expect(status.stdout.contains("pending:            nothing"), "\(status.stdout)")
 
         // etl now tokenizes with v2: the same values join the moved rows.
@@ -428,7 +329,7 @@ struct TokenRotationTests {
 
     @Test("vault forget while the vault is being rebuilt: the value is gone from the swapped-in vault too, its rows keep the forgotten token")
     func forgetDuringEntriesRebuild() async throws {
-        let (fixture, bodies) = try await Self.seeded("retokforgetrb", count: 400, seed: 13)
+        let (fixture, bodies) = try await RotationSupport.seeded("retokforgetrb", count: 400, seed: 13)
         let entries = try await fixture.database.scalar("SELECT count(*) FROM pii_vault")
         // The worker over ip tokens below "8" stops at `stop` (an uncommitted mapping of it):
         // `early` is re-tokenized before (two batches of 10 earlier), `late` is not yet.
@@ -438,32 +339,32 @@ struct TokenRotationTests {
         try #require(tokens.count > 40)
         let stop = tokens[tokens.count / 2]
         let (early, late) = (tokens[tokens.count / 2 - 25], tokens[tokens.count / 2 + 5])
-        let values = try await Self.vault(["reveal", early, late, "--reason", "before forgetting"], fixture)
+        let values = try await RotationSupport.vault(["reveal", early, late, "--reason", "before forgetting"], fixture)
         #expect(values.status == 0, "\(values)")
         let originals = values.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+        #expect(try await RotationSupport.vault(["rotate", "--tokens"], fixture).status == 0)
 
         // The run stops halfway through the entries (an uncommitted mapping of the middle one).
         let blocker = try await fixture.database.connect()
-        let holding = Self.hold("INSERT INTO token_rewrites VALUES ('ip', $1, $1, 0)", on: blocker, [.text(stop)])
-        try await Self.waitUntil("the blocker") {
+        let holding = RotationSupport.hold("INSERT INTO token_rewrites VALUES ('ip', $1, $1, 0)", on: blocker, [.text(stop)])
+        try await RotationSupport.waitUntil("the blocker") {
             try await fixture.database.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%retokenize-test-blocker%' AND pid <> pg_backend_pid()"
             ) > 0
         }
-        let run = try Self.start(["retokenize", "--batch", "10", "--method", "rebuild"], fixture)
-        try await Self.waitUntil("the early token to be mapped") {
+        let run = try RotationSupport.start(["retokenize", "--batch", "10", "--method", "rebuild"], fixture)
+        try await RotationSupport.waitUntil("the early token to be mapped") {
             try await fixture.database.scalar("SELECT count(*) FROM token_rewrites WHERE old_token = $1", [.text(early)]) > 0
         }
         #expect(try await fixture.database.scalar("SELECT count(*) FROM token_rewrites WHERE old_token = $1", [.text(late)]) == 0)
         for token in [early, late] {
-            let forget = try await Self.vault(["forget", token, "--reason", "erasure during rotation"], fixture)
+            let forget = try await RotationSupport.vault(["forget", token, "--reason", "erasure during rotation"], fixture)
             #expect(forget.status == 0, "\(forget)")
         }
-        try await Self.release(holding, fixture)
+        try await RotationSupport.release(holding, fixture)
         await blocker.close()
-        while run.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(run.process.terminationStatus == 0, "\(run.stdout()) \(run.stderr())")
+        let retokenized = await run.wait()
+        #expect(retokenized.status == 0, "\(retokenized)")
 
         // Neither value is in the vault under any token; their rows kept the forgotten tokens.
         let tokenizer = Tokenizer(rootKey: try fixture.keys.directory.readTokenKey(version: 2), version: 2)
@@ -473,7 +374,7 @@ struct TokenRotationTests {
                 "SELECT count(*) FROM pii_vault WHERE token IN ($1, $2)", [.text(original[0]), .text(newToken)]
             ) == 0, "a forgotten value is still in the vault")
             #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE masked_ip = $1", [.text(original[0])]) >= 2)
-            let reveal = try await Self.vault(["reveal", original[0], "--reason", "after rotation"], fixture)
+            let reveal = try await RotationSupport.vault(["reveal", original[0], "--reason", "after rotation"], fixture)
             #expect(reveal.status == 65 && reveal.stderr.contains("forgotten"), "\(reveal)")
         }
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pii_vault") == entries - 2)
@@ -485,17 +386,17 @@ struct TokenRotationTests {
 
     @Test("a view on user_logins: retokenize updates the rows in place (the view keeps working); --method rebuild refuses (1)")
     func viewKeepsTheTableInPlace() async throws {
-        let (fixture, bodies) = try await Self.seeded("retokview", count: 60, seed: 9)
+        let (fixture, bodies) = try await RotationSupport.seeded("retokview", count: 60, seed: 9)
         try await fixture.database.query("CREATE VIEW analyst_ips AS SELECT masked_ip, count(*) AS logins FROM user_logins GROUP BY 1")
-        #expect(try await Self.vault(["rotate", "--tokens"], fixture).status == 0)
+        #expect(try await RotationSupport.vault(["rotate", "--tokens"], fixture).status == 0)
 
-        let refused = try await Self.vault(["retokenize", "--method", "rebuild"], fixture)
+        let refused = try await RotationSupport.vault(["retokenize", "--method", "rebuild"], fixture)
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr == "vault: cannot rebuild user_logins: a view or rule depends on user_logins\n", "\(refused.stderr)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") == 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'user_logins'::regclass") == 0)
 
-        let retokenize = try await Self.vault(["retokenize"], fixture)
+        let retokenize = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(retokenize.status == 0, "\(retokenize)")
         #expect(retokenize.stderr.contains("updating user_logins in place"), "\(retokenize.stderr)")
         try await Self.expectConverged(fixture, bodies: bodies + bodies, version: 2)
@@ -503,7 +404,7 @@ struct TokenRotationTests {
         #expect(try await fixture.database.scalar("""
             SELECT count(*) FROM analyst_ips a JOIN pii_vault p ON p.field = 'ip' AND p.token = a.masked_ip AND p.token_key_version = 2
             """) == (try await fixture.database.scalar("SELECT count(DISTINCT masked_ip) FROM user_logins")))
-        #expect(try await Self.vault(["retokenize", "--method", "sideways"], fixture).status == 64)
+        #expect(try await RotationSupport.vault(["retokenize", "--method", "sideways"], fixture).status == 64)
     }
 
     @Test("rotate --tokens waits for a batch transaction in flight; a second retokenize at once is refused (1)")
@@ -519,13 +420,13 @@ struct TokenRotationTests {
                 }
             }
         }
-        try await Self.waitUntil("the batch") {
+        try await RotationSupport.waitUntil("the batch") {
             try await fixture.database.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%rotation-lock-test%' AND pid <> pg_backend_pid()"
             ) > 0
         }
         let started = ContinuousClock.now
-        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        let rotate = try await RotationSupport.vault(["rotate", "--tokens"], fixture)
         let waited = ContinuousClock.now - started
         try await holding.value
         await batch.close()
@@ -540,10 +441,10 @@ struct TokenRotationTests {
             _ = try session.execute("SET ROLE vault_admin")
             _ = try session.execute("SELECT fetchde.take_lease('retokenize')")
         }
-        let second = try await Self.vault(["retokenize"], fixture)
+        let second = try await RotationSupport.vault(["retokenize"], fixture)
         await other.close()
         #expect(second.status == 1 && second.stderr.contains("another vault retokenize is running"), "\(second)")
-        let after = try await Self.vault(["retokenize"], fixture)
+        let after = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(after.status == 0, "\(after)")
     }
 
@@ -554,18 +455,18 @@ struct TokenRotationTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestServices.uniqueName("ingest") + ".jsonl").path
         try (bodies.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        var environment = Self.environment(fixture)
+        var environment = RotationSupport.environment(fixture)
         environment["ETL_INGEST_BATCH_SIZE"] = "5"
-        let ingest = try ETLProcess(["ingest", file], environment: environment)
-        try await Self.waitUntil("ingest to start") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 200 }
-        let rotate = try await Self.vault(["rotate", "--tokens"], fixture)
+        let ingest = try ChildProcess.etl(["ingest", file], environment: environment)
+        try await RotationSupport.waitUntil("ingest to start") { try await fixture.database.scalar("SELECT count(*) FROM user_logins") >= 200 }
+        let rotate = try await RotationSupport.vault(["rotate", "--tokens"], fixture)
         #expect(rotate.status == 0, "\(rotate)")
-        #expect(ingest.process.isRunning, "ingest finished before the rotation")
-        #expect(try await ingest.wait() == 0, "\(ingest.stderr)")
+        #expect(ingest.isRunning, "ingest finished before the rotation")
+        #expect(await ingest.exitStatus() == 0, "\(ingest.stderr)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE token_key_version = 2") > 0)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == 4000)
-        #expect(try await Self.recordGroups(fixture) > 0)
-        let retokenize = try await Self.vault(["retokenize"], fixture)
+        #expect(try await RotationSupport.recordGroups(fixture) > 0)
+        let retokenize = try await RotationSupport.vault(["retokenize"], fixture)
         #expect(retokenize.status == 0, "\(retokenize)")
         try await Self.expectConverged(fixture, bodies: bodies, version: 2)
     }

@@ -1,25 +1,24 @@
 import Foundation
-import Logging
-import PIICrypto
+public import Logging
+public import PIICrypto
+public import Pipeline
 import VaultCrypto
-import Pipeline
 import Postgres
-import Settings
-import SQS
-import Synchronization
-import TestSupport
+public import Settings
+public import SQS
+public import TestSupport
 import VaultFormat
 
-/// Shared set-up of the pipeline's integration tests: a database with keys, a queue, and
-/// the real take-home samples.
-struct PipelineFixture {
-    let database: TestDatabase
-    let keys: TestKeys
-    let sqs: SQSClient
-    let queueURL: String
+/// Shared set-up of the pipeline's integration tests (and the vault's tests that ingest):
+/// a database with keys, a queue, and the real take-home samples.
+public struct PipelineFixture: Sendable {
+    public let database: TestDatabase
+    public let keys: TestKeys
+    public let sqs: SQSClient
+    public let queueURL: String
 
     /// `databaseURL`: a superuser URL of another cluster than the services' one.
-    static func make(_ name: String, databaseURL: String? = nil) async throws -> PipelineFixture {
+    public static func make(_ name: String, databaseURL: String? = nil) async throws -> PipelineFixture {
         let database = try await TestDatabase.create(name, baseURL: databaseURL)
         let keys = try await TestKeys.register(in: database)
         let sqs = try SQSClient(configuration: .fromEnvironment(), logger: .test)
@@ -28,7 +27,7 @@ struct PipelineFixture {
     }
 
     /// Sends `bodies` to the queue in batches of ten.
-    func send(_ bodies: [String]) async throws {
+    public func send(_ bodies: [String]) async throws {
         for start in stride(from: 0, to: bodies.count, by: 10) {
             let entries = (start..<min(start + 10, bodies.count)).map { SQSSendEntry(id: "\($0 - start)", body: bodies[$0]) }
             let result = try await sqs.sendMessageBatch(queueURL: queueURL, entries: entries)
@@ -37,7 +36,7 @@ struct PipelineFixture {
     }
 
     /// Settings as `etl` would read them for this fixture.
-    func settings(databaseURL: String? = nil) throws -> FetchDESettings {
+    public func settings(databaseURL: String? = nil) throws -> FetchDESettings {
         var settings = try FetchDESettings.load(path: "/nonexistent", required: false, environment: [:])
         settings.databaseURL = databaseURL ?? database.url
         settings.keysDirectory = keys.directory.path
@@ -50,7 +49,7 @@ struct PipelineFixture {
 
     /// Runs `etl run --drain` in-process until the queue is empty and returns its summary;
     /// `configure` may change the settings first.
-    func drain(logger: Logger = .test, databaseURL: String? = nil, configure: (inout FetchDESettings) -> Void = { _ in }) async throws -> RunSummary {
+    public func drain(logger: Logger = .test, databaseURL: String? = nil, configure: (inout FetchDESettings) -> Void = { _ in }) async throws -> RunSummary {
         var settings = try settings(databaseURL: databaseURL)
         configure(&settings)
         let health = HealthState()
@@ -67,7 +66,7 @@ struct PipelineFixture {
 
     /// Decrypts the vault entry of (field, token) with the vault private key, as `vault reveal`
     /// does: unseal the DEK with HPKE, then open the entry.
-    func reveal(field: PIIField, token: String) async throws -> String? {
+    public func reveal(field: PIIField, token: String) async throws -> String? {
         let result = try await database.query("""
             SELECT e.ciphertext, e.dek_id, d.vault_key_version, d.encapsulated_key, d.sealed_key
             FROM pii_vault e JOIN vault_data_keys d USING (dek_id) WHERE e.field = $1 AND e.token = $2
@@ -86,37 +85,16 @@ struct PipelineFixture {
 }
 
 /// The take-home's real messages (99 valid, 1 malformed), as the SQS bodies the loader sent.
-enum Samples {
-    static let bodies: [String] = {
+public enum Samples {
+    public static let bodies: [String] = {
         let url = TestServices.sharedDirectory.appendingPathComponent("data/fetch-takehome/sample_data_v2_2022-12.sqs_bodies.jsonl")
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
     }()
 
     /// The decoded valid records.
-    static var records: [[String: Any]] {
+    public static var records: [[String: Any]] {
         bodies.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["user_id"] != nil }
-    }
-}
-
-/// A swift-log handler that keeps every line (message and metadata) in memory.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    // @unchecked: the only mutable shared state is `lines`, guarded by its mutex; the
-    // LogHandler value-type properties are set before the logger is shared.
-    static let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    let label: String
-    init(label: String) { self.label = label }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
-        let line = "\(event.level) \(event.message) \(all.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
-        Self.lines.withLock { $0.append(line) }
     }
 }
