@@ -1,12 +1,27 @@
 /// The fixed metadata keys the pipeline logs with (as postgres-nio's `Logging+PSQL`): one place
 /// to see what a log line can carry, which is counts, codes, versions and ids, never a value.
 enum LogKey {
+    static let attempt = "attempt"
+    static let awsCode = "aws_code"
+    static let commitMs = "commit_ms"
     static let dekId = "dek_id"
+    static let deleteFailures = "delete_failures"
+    static let deleteMs = "delete_ms"
+    static let deleted = "deleted"
+    static let duplicates = "duplicates"
     static let error = "error"
     static let errorClass = "error_class"
+    static let inFlight = "in_flight"
+    static let inserted = "inserted"
+    static let loop = "loop"
     static let messageId = "message_id"
     static let messages = "messages"
+    static let peakReceiveLoops = "peak_receive_loops"
+    static let quarantined = "quarantined"
+    static let received = "received"
     static let retryInMs = "retry_in_ms"
     static let tokenKeyVersion = "token_key_version"
     static let vaultKeyVersion = "vault_key_version"
+    static let visible = "visible"
+    static let waitedMs = "waited_ms"
 }

@@ -83,10 +83,10 @@ public final class SQSConsumer: Service, Sendable {
         if let failure = fatal.withLock({ $0 }) { throw failure }
         let done = summary
         logger.notice("consumer stopped", metadata: [
-            "received": "\(done.received)", "inserted": "\(done.outcome.inserted)",
-            "duplicates": "\(done.outcome.duplicates)", "quarantined": "\(done.outcome.quarantined)",
-            "deleted": "\(done.deleted)", "delete_failures": "\(done.deleteFailures)",
-            "peak_receive_loops": "\(done.peakReceiveLoops)",
+            LogKey.received: "\(done.received)", LogKey.inserted: "\(done.outcome.inserted)",
+            LogKey.duplicates: "\(done.outcome.duplicates)", LogKey.quarantined: "\(done.outcome.quarantined)",
+            LogKey.deleted: "\(done.deleted)", LogKey.deleteFailures: "\(done.deleteFailures)",
+            LogKey.peakReceiveLoops: "\(done.peakReceiveLoops)",
         ])
     }
 
@@ -158,7 +158,7 @@ public final class SQSConsumer: Service, Sendable {
                     }
                     if changed { changes.notify() }
                 }
-                logger.trace("received", metadata: ["messages": "\(messages.count)", "loop": "\(index.map(String.init) ?? "added")"])
+                logger.trace("received", metadata: [LogKey.messages: "\(messages.count)", LogKey.loop: "\(index.map(String.init) ?? "added")"])
                 if !messages.isEmpty {
                     PipelineMetrics.received.increment(by: messages.count)
                     totals.withLock { $0.received += messages.count }
@@ -175,7 +175,7 @@ public final class SQSConsumer: Service, Sendable {
                 health.setQueue(false)
                 let delay = backoff.next()
                 logger.warning("receive failed; retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    LogKey.error: "\(error)", LogKey.retryInMs: "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
                 try? await Task.sleep(for: delay)
             }
@@ -239,13 +239,13 @@ public final class SQSConsumer: Service, Sendable {
                 names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
             )
             logger.debug("drain check", metadata: [
-                "visible": "\(attributes["ApproximateNumberOfMessages"] ?? "?")",
-                "in_flight": "\(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "?")",
+                LogKey.visible: "\(attributes["ApproximateNumberOfMessages"] ?? "?")",
+                LogKey.inFlight: "\(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "?")",
             ])
             return attributes["ApproximateNumberOfMessages"] == "0"
                 && attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
         } catch {
-            logger.debug("drain check failed", metadata: ["error": "\(error)"])
+            logger.debug("drain check failed", metadata: [LogKey.error: "\(error)"])
             return false
         }
     }
@@ -282,9 +282,9 @@ public final class SQSConsumer: Service, Sendable {
                 PipelineMetrics.batchLatency.recordNanoseconds((end - start).nanoseconds)
                 totals.withLock { $0.outcome.add(outcome) }
                 logger.debug("batch committed", metadata: [
-                    "messages": "\(messages.count)", "inserted": "\(outcome.inserted)",
-                    "duplicates": "\(outcome.duplicates)", "quarantined": "\(outcome.quarantined)",
-                    "waited_ms": "\((start - batch.oldestReceivedAt).milliseconds)", "commit_ms": "\((end - start).milliseconds)",
+                    LogKey.messages: "\(messages.count)", LogKey.inserted: "\(outcome.inserted)",
+                    LogKey.duplicates: "\(outcome.duplicates)", LogKey.quarantined: "\(outcome.quarantined)",
+                    LogKey.waitedMs: "\((start - batch.oldestReceivedAt).milliseconds)", LogKey.commitMs: "\((end - start).milliseconds)",
                 ])
                 return messages
             } catch let error as PipelineError where error.code == .keysChanged {
@@ -303,7 +303,7 @@ public final class SQSConsumer: Service, Sendable {
                     attemptsWhileStopping += 1
                     if attemptsWhileStopping > 10 {
                         logger.error("giving up on a batch at shutdown: its messages will be redelivered", metadata: [
-                            "messages": "\(messages.count)", "error": "\(error)",
+                            LogKey.messages: "\(messages.count)", LogKey.error: "\(error)",
                         ])
                         buffer.finish(messages.map(\.receiptHandle))
                         return nil
@@ -314,8 +314,8 @@ public final class SQSConsumer: Service, Sendable {
                 let errorClass = PipelineMetrics.recordDatabaseError(error) ?? "other"
                 let delay = backoff.next()
                 logger.warning("database write failed; retrying", metadata: [
-                    "error": "\(error)", "error_class": "\(errorClass)", "messages": "\(messages.count)",
-                    "retry_in_ms": "\(delay.milliseconds)",
+                    LogKey.error: "\(error)", LogKey.errorClass: "\(errorClass)", LogKey.messages: "\(messages.count)",
+                    LogKey.retryInMs: "\(delay.milliseconds)",
                 ])
                 try? await Task.sleep(for: delay)
             }
@@ -346,7 +346,7 @@ public final class SQSConsumer: Service, Sendable {
                                 let ids = Set(retryable.map(\.id))
                                 entries = entries.filter { ids.contains($0.id) }
                                 self.logger.info("delete failed on SQS's side; retrying", metadata: [
-                                    "messages": "\(retryable.count)", "aws_code": "\(retryable[0].code)", "attempt": "\(attempt)",
+                                    LogKey.messages: "\(retryable.count)", LogKey.awsCode: "\(retryable[0].code)", LogKey.attempt: "\(attempt)",
                                 ])
                                 for failure in result.failed where !Self.isRetryable(failure) {
                                     self.logDeleteFailure(failure, chunk: chunk)
@@ -362,7 +362,7 @@ public final class SQSConsumer: Service, Sendable {
                         return (deleted, chunk.count - deleted)
                     } catch {
                         self.logger.warning("delete batch failed; its messages will be redelivered and deduplicated", metadata: [
-                            "messages": "\(chunk.count)", "error": "\(error)",
+                            LogKey.messages: "\(chunk.count)", LogKey.error: "\(error)",
                         ])
                         return (0, chunk.count)
                     }
@@ -378,7 +378,7 @@ public final class SQSConsumer: Service, Sendable {
             }
         }
         buffer.finish(messages.map(\.receiptHandle))
-        logger.debug("batch deleted", metadata: ["messages": "\(messages.count)", "delete_ms": "\((ContinuousClock.now - start).milliseconds)"])
+        logger.debug("batch deleted", metadata: [LogKey.messages: "\(messages.count)", LogKey.deleteMs: "\((ContinuousClock.now - start).milliseconds)"])
     }
 
     /// How often an idle `--drain` run asks whether the queue is empty.
@@ -398,7 +398,7 @@ public final class SQSConsumer: Service, Sendable {
     private func logDeleteFailure(_ failure: SQSBatchFailure, chunk: [SQSMessage]) {
         let id = BatchEntryIDs.message(forID: failure.id, in: chunk)?.messageID ?? "unknown"
         logger.warning("delete failed for a committed message; it will be redelivered and deduplicated", metadata: [
-            "message_id": "\(id)", "aws_code": "\(failure.code)",
+            LogKey.messageId: "\(id)", LogKey.awsCode: "\(failure.code)",
         ])
     }
 
@@ -435,12 +435,12 @@ public final class SQSConsumer: Service, Sendable {
                             let result = try await self.sqs.changeMessageVisibilityBatch(queueURL: self.configuration.queueURL, entries: entries)
                             PipelineMetrics.visibilityExtended.increment(by: result.successful.count)
                         } catch {
-                            self.logger.warning("visibility extension failed", metadata: ["messages": "\(entries.count)", "error": "\(error)"])
+                            self.logger.warning("visibility extension failed", metadata: [LogKey.messages: "\(entries.count)", LogKey.error: "\(error)"])
                         }
                     }
                 }
             }
-            logger.debug("visibility extended", metadata: ["messages": "\(due.count)"])
+            logger.debug("visibility extended", metadata: [LogKey.messages: "\(due.count)"])
         }
     }
 
@@ -468,7 +468,7 @@ public final class SQSConsumer: Service, Sendable {
                 }
                 // Not ready meanwhile; said again every 30 s so it is not missed.
                 if text != lastError || ContinuousClock.now - lastLogged > .seconds(30) {
-                    logger.error("cannot load the active keys; not consuming", metadata: ["error": "\(text)"])
+                    logger.error("cannot load the active keys; not consuming", metadata: [LogKey.error: "\(text)"])
                     lastLogged = ContinuousClock.now
                 }
                 lastError = text
