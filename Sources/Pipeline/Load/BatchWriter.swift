@@ -70,6 +70,11 @@ public final class BatchWriter: Sendable {
             state.connection = connection
             return state.connectedBefore
         }
+        // Read the erasure tombstones now, while the first batch is still being prepared:
+        // its commit then reads only those recorded since (SubjectErasures). Best effort; the
+        // commit reads them all itself if this fails.
+        let erasures = self.erasures
+        Task { try? await connection.withSession { session in _ = try erasures.refresh(session) } }
         if reconnected { PipelineMetrics.reconnects.increment() }
         return connection
     }

@@ -67,6 +67,7 @@ public final class SubjectErasures: Sendable {
             if since == 0 {
                 // A full read replaces whatever was there.
                 state = State(keyCheck: keyCheck)
+                state.erasedAt.reserveCapacity(fresh.count)
             } else if state.keyCheck != keyCheck || maxSeq < state.lastSeq {
                 state = State(keyCheck: keyCheck)
                 return nil
