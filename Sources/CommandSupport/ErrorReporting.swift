@@ -10,7 +10,7 @@ public import VaultFormat
 
 /// The one mapping from any error of the product's modules to an exit status and a one-line
 /// message (SPEC §5), used by both tools: by each command's body through ``run(tool:_:)`` and
-/// by ``CommandMain`` for what escapes it. Every error type is a struct with an opaque `Code`;
+/// by `mainReportingErrors(tool:)` (CommandMain.swift) for what escapes it. Every error type is a struct with an opaque `Code`;
 /// `ErrorReportingTests` walks every code of every type and checks the status and the line.
 public enum ErrorReporting {
     /// The status and message for `error`. Messages come from the errors' safe descriptions,
@@ -54,7 +54,7 @@ public enum ErrorReporting {
         case .reasonRequired, .notAuthorized, .keyUnavailable, .passphraseUnavailable: .notAuthorized
         case .invalidToken, .integrityFailure, .emptyAuditLog: .dataError
         case .schemaMissing, .notInitialized, .databaseUnavailable: .unavailable
-        case .keysExist: .cannotCreate
+        case .cannotCreateKeys: .cannotCreate
         default: .failure
         }
     }

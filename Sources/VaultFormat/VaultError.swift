@@ -33,7 +33,7 @@ public struct VaultError: Error, CustomStringConvertible, Sendable {
         /// The database cannot be reached under the transport policy (TLS verification).
         public static let databaseUnavailable = Code("databaseUnavailable")
         /// `vault init` would overwrite existing keys, or cannot make the keys directory.
-        public static let keysExist = Code("keysExist")
+        public static let cannotCreateKeys = Code("cannotCreateKeys")
         /// Another session holds what this operation needs (a lock, the retokenize lease); try again.
         public static let busy = Code("busy")
         /// A registered key in the database is malformed.
@@ -50,7 +50,7 @@ public struct VaultError: Error, CustomStringConvertible, Sendable {
         public static let allCases: [Code] = [
             .invalidArgument, .reasonRequired, .notAuthorized, .keyUnavailable, .passphraseUnavailable,
             .invalidToken, .integrityFailure, .emptyAuditLog, .schemaMissing, .notInitialized,
-            .databaseUnavailable, .keysExist, .busy, .malformedKey, .concurrentChange,
+            .databaseUnavailable, .cannotCreateKeys, .busy, .malformedKey, .concurrentChange,
             .rotationUnfinished, .rebuildRefused, .internalFailure,
         ]
 

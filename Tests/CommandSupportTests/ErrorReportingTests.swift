@@ -23,7 +23,7 @@ struct ErrorReportingTests {
         .invalidArgument: .usage, .reasonRequired: .notAuthorized, .notAuthorized: .notAuthorized,
         .keyUnavailable: .notAuthorized, .passphraseUnavailable: .notAuthorized, .invalidToken: .dataError,
         .integrityFailure: .dataError, .emptyAuditLog: .dataError, .schemaMissing: .unavailable,
-        .notInitialized: .unavailable, .databaseUnavailable: .unavailable, .keysExist: .cannotCreate,
+        .notInitialized: .unavailable, .databaseUnavailable: .unavailable, .cannotCreateKeys: .cannotCreate,
         .busy: .failure, .malformedKey: .failure, .concurrentChange: .failure, .rotationUnfinished: .failure,
         .rebuildRefused: .failure, .internalFailure: .failure,
     ]

@@ -33,7 +33,7 @@ public struct VaultInitializer: Sendable {
             directory.vaultPublicKeyPath(version: version),
         ]
         for path in paths where FileManager.default.fileExists(atPath: path) {
-            throw VaultError(.keysExist, "\(path) already exists: vault init never overwrites keys (use vault rotate for new versions)")
+            throw VaultError(.cannotCreateKeys, "\(path) already exists: vault init never overwrites keys (use vault rotate for new versions)")
         }
 
         let environment = self.environment
@@ -44,7 +44,7 @@ public struct VaultInitializer: Sendable {
                 "SELECT (SELECT count(*) FROM public.token_keys) + (SELECT count(*) FROM public.vault_keys) AS n"
             )
             guard (registered.rows.first?["n"].int ?? 0) == 0 else {
-                throw VaultError(.keysExist, "the database already has keys registered: vault init runs once per database (vault status shows them)")
+                throw VaultError(.cannotCreateKeys, "the database already has keys registered: vault init runs once per database (vault status shows them)")
             }
             // Asked only now, so nobody types a passphrase for an init that cannot happen.
             let passphrase = try environment.passphrase.forNewKey()
@@ -104,7 +104,7 @@ public struct VaultInitializer: Sendable {
     static func ensureDirectory(_ path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw VaultError(.keysExist, "keys directory \(path) is not a directory") }
+            guard isDirectory.boolValue else { throw VaultError(.cannotCreateKeys, "keys directory \(path) is not a directory") }
             return
         }
         do {
@@ -112,7 +112,7 @@ public struct VaultInitializer: Sendable {
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
             )
         } catch {
-            throw VaultError(.keysExist, "cannot create keys directory \(path)")
+            throw VaultError(.cannotCreateKeys, "cannot create keys directory \(path)")
         }
     }
 }
