@@ -6,7 +6,7 @@
 /// - `vault-v<N>.pub.pem`: the vault public key, SubjectPublicKeyInfo PEM, mode 0644.
 ///
 /// Secret files that group or others may access are refused with
-/// ``KeyFileError/Kind/loosePermissions``; existing files are never overwritten.
+/// ``KeyFileError/Code/loosePermissions``; existing files are never overwritten.
 public struct KeyDirectory: Sendable {
     /// The folder, as configured.
     public let path: String
@@ -31,7 +31,7 @@ public struct KeyDirectory: Sendable {
     // MARK: Token keys
 
     /// Writes a token root key (32 bytes) as a new file with mode 0600, creating the folder
-    /// (mode 0700) if needed. An existing file is never replaced: ``KeyFileError/Kind/alreadyExists``.
+    /// (mode 0700) if needed. An existing file is never replaced: ``KeyFileError/Code/alreadyExists``.
     public func writeTokenKey(_ key: SecureBytes, version: Int) throws {
         guard key.count == 32 else { throw CryptoError(.invalidKey, "token key must be 32 bytes") }
         try writeHexKey(key, to: tokenKeyPath(version: version))

@@ -29,7 +29,7 @@ public struct KeyFileError: Error, CustomStringConvertible, Sendable, Equatable 
     public let code: Code
     /// The file's path as configured (not resolved).
     public let path: String
-    /// The file's permission bits, for ``Kind/loosePermissions``.
+    /// The file's permission bits, for ``Code/loosePermissions``.
     public let mode: UInt32?
     /// A short safe detail (an `errno` text, what was expected).
     public let detail: String?

@@ -17,7 +17,7 @@ public struct InitResult: Sendable, Equatable {
 /// `vault init` (SPEC §5): token root key v1 and vault key pair v1 in the keys directory (and
 /// the subject and audit checkpoint keys when absent),
 /// registered in the database with v1/v1 active, audited. Never overwrites a key file and
-/// never re-initializes a database that already has keys (both: ``VaultError/Kind/cannotCreate``).
+/// never re-initializes a database that already has keys (both: ``VaultError/Code/cannotCreateKeys``).
 public struct VaultInitializer: Sendable {
     public var environment: VaultEnvironment
 
