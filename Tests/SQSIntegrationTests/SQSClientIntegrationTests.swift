@@ -58,13 +58,15 @@ struct SQSClientIntegrationTests {
     func redeliveryAfterVisibilityTimeout(_ wireProtocol: SQSWireProtocol) async throws {
         let client = try SQSTestClient.make(wireProtocol)
         defer { client.shutdown() }
-        try await SQSTestClient.withQueue(client, prefix: "sqs_redeliver", attributes: ["VisibilityTimeout": "1"]) { queue in
+        // Four seconds of visibility: with one, a loaded machine (the whole suite on two cores)
+        // took longer than that between the first receive and the check that it is hidden.
+        try await SQSTestClient.withQueue(client, prefix: "sqs_redeliver", attributes: ["VisibilityTimeout": "4"]) { queue in
             _ = try await client.sendMessageBatch(queueURL: queue, entries: [SQSSendEntry(id: "a", body: "again")])
             let first = try await client.receiveMessages(queueURL: queue, maxMessages: 1, waitTimeSeconds: 2)
             #expect(first.count == 1)
             #expect(first.first?.approximateReceiveCount == 1)
             #expect(try await client.receiveMessages(queueURL: queue, maxMessages: 1, waitTimeSeconds: 0).isEmpty)
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(4500))
             let second = try await client.receiveMessages(queueURL: queue, maxMessages: 1, waitTimeSeconds: 5)
             #expect(second.first?.messageID == first.first?.messageID)
             #expect(second.first?.approximateReceiveCount == 2)
