@@ -25,13 +25,19 @@ extension ETLCommand {
             try await ErrorReporting.run(tool: "etl run") {
                 let settings = try common.loadSettings()
                 let logger = try common.bootstrapLogging(label: "etl", settings: settings)
+                let signals = await RunSignals.trap(logger: logger)
+                defer { signals.stop() }
                 let health = HealthState(stallLimit: .seconds(settings.stallSeconds))
                 let endpoint = try await MetricsEndpoint.start(address: metrics.address(settings), health: health, logger: logger)
                 defer { endpoint?.stop() }
 
                 let sqs = try SQSClientFactory.make(settings: settings, logger: logger)
                 defer { sqs.shutdown() }
-                let queueURL = try await SQSClientFactory.resolveQueueURL(settings: settings, client: sqs, logger: logger, waitForService: true)
+                // SQS may be down at start: a SIGTERM while etl waits for it ends the wait
+                // (exit 0, nothing consumed) instead of killing etl by the default action.
+                guard let queueURL = try await signals.startup({
+                    try await SQSClientFactory.resolveQueueURL(settings: settings, client: sqs, logger: logger, waitForService: true)
+                }) else { return }
                 let writer = BatchWriter(settings: settings, logger: logger)
                 let watcher = ActiveKeysWatcher(
                     loader: ActiveKeysLoader(keys: KeyDirectory(path: settings.keysDirectory)),
@@ -47,11 +53,11 @@ extension ETLCommand {
                             .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup),
                             .init(service: BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, health: health, logger: logger), successTerminationBehavior: .ignore),
                         ],
-                        gracefulShutdownSignals: [.sigterm, .sigint],
+                        // SIGTERM and SIGINT are RunSignals', trapped since start-up.
                         logger: logger
                     )
                 )
-                try await group.run()
+                try await signals.run(group)
                 await writer.close()
                 if drain {
                     let s = consumer.summary

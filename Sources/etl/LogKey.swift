@@ -4,4 +4,5 @@ enum LogKey {
     static let address = "address"
     static let errno = "errno"
     static let error = "error"
+    static let signal = "signal"
 }
