@@ -83,6 +83,10 @@ public final class PostgresConnection: @unchecked Sendable {
             return try await withTaskCancellationHandler {
                 try await worker.run { [self] in
                     let ticket = canceller.arm(limit)
+                    // A task cancelled before its job was armed found nothing of its own to
+                    // cancel then: cancel it now (it ends within the canceller's grace).
+                    job.ticket.store(ticket, ordering: .sequentiallyConsistent)
+                    if job.cancelled.load(ordering: .sequentiallyConsistent) { canceller.cancel(ticket) }
                     var passed = false
                     defer {
                         broken.store(passed || session.value.connection.isBad, ordering: .relaxed)
@@ -104,7 +108,12 @@ public final class PostgresConnection: @unchecked Sendable {
                     }
                 }
             } onCancel: {
-                canceller.cancelRunning()
+                // Only this task's own job (not whatever another task runs now): the flag for
+                // a job not armed yet, the ticket for one that is. One of the two sides sees
+                // the other's store, so the job is cancelled either way.
+                job.cancelled.store(true, ordering: .sequentiallyConsistent)
+                let ticket = job.ticket.load(ordering: .sequentiallyConsistent)
+                if ticket != 0 { canceller.cancel(ticket) }
             }
         }
     }
@@ -143,6 +152,10 @@ struct ThreadConfined<Value>: @unchecked Sendable {
 /// and cleared once by the worker thread; the queue's lock orders those accesses.
 private final class SessionJob<T>: @unchecked Sendable {
     var body: (@Sendable (PostgresSession) throws -> T)?
+    /// Set when the awaiting task is cancelled, also before the job runs.
+    let cancelled = Atomic<Bool>(false)
+    /// The canceller's ticket once the job is armed (0 before).
+    let ticket = Atomic<Int>(0)
 
     init(body: @escaping @Sendable (PostgresSession) throws -> T) { self.body = body }
 

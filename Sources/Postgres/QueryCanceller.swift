@@ -67,6 +67,12 @@ final class QueryCanceller: @unchecked Sendable {
         DispatchQueue.global().async { [weak self] in self?.fire(ticket) }
     }
 
+    /// Cancels the job of `ticket` if it is still running (a cancelled task's own job, never
+    /// another's). Returns at once, as ``cancelRunning()``.
+    func cancel(_ ticket: Int) {
+        DispatchQueue.global().async { [weak self] in self?.fire(ticket) }
+    }
+
     /// Called before `PQfinish`: the socket is no longer this connection's to shut down.
     func invalidate() {
         lock.withLock {

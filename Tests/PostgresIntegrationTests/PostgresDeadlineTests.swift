@@ -40,6 +40,23 @@ struct PostgresDeadlineTests {
         await connection.close()
     }
 
+    /// A task cancelled while its command waits behind another (or before the connection's
+    /// thread picked it up) must not run it to the end: the cancel arrived when nothing of its
+    /// own was running, which the old code took as "nothing to cancel".
+    @Test("cancelling a task whose command is still queued cancels that command when it starts")
+    func cancellingAQueuedCommand() async throws {
+        let connection = try await Harness.connect()
+        let first = Task { try await connection.withSession { try $0.execute("SELECT pg_sleep(1)") } }
+        try await Task.sleep(for: .milliseconds(200))
+        let second = Task { try await connection.withSession { try $0.execute("SELECT pg_sleep(30)") } }
+        try await Task.sleep(for: .milliseconds(200))
+        second.cancel()
+        _ = try await first.value
+        let result = await second.result
+        #expect(throws: PostgresError.self) { try result.get() }
+        await connection.close()
+    }
+
     @Test func onlyDataErrorsAreData() async throws {
         let connection = try await Harness.connect()
         func failure(_ sql: String) async -> PostgresError? {
