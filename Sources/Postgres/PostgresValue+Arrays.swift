@@ -9,7 +9,7 @@ extension PostgresValue {
         for value in values {
             if !first { out += "," }
             first = false
-            if !value.isEmpty, value.utf8.allSatisfy({ isPlain($0) }), value.uppercased() != "NULL" {
+            if !value.isEmpty, value.utf8.allSatisfy({ isPlain($0) }), !isNullWord(value) {
                 out += value
             } else {
                 out += "\""
@@ -26,6 +26,12 @@ extension PostgresValue {
     /// A `bigint[]` parameter (bind as `$n::bigint[]`).
     public static func int64Array<C: Collection>(_ values: C) -> PostgresValue where C.Element == Int64 {
         .text("{" + values.map(String.init).joined(separator: ",") + "}")
+    }
+
+    /// `NULL` in any case: an unquoted element PostgreSQL would read as a null (checked
+    /// without building an uppercased copy of every element).
+    private static func isNullWord<S: StringProtocol>(_ value: S) -> Bool {
+        value.utf8.count == 4 && value.uppercased() == "NULL"
     }
 
     private static func isPlain(_ byte: UInt8) -> Bool {

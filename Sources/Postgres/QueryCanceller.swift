@@ -64,7 +64,7 @@ final class QueryCanceller: @unchecked Sendable {
     /// the cancel request (a network round trip) is sent from a Dispatch thread.
     func cancelRunning() {
         guard let ticket = lock.withLock({ running }) else { return }
-        DispatchQueue.global().async { [weak self] in self?.fire(ticket) }
+        cancel(ticket)
     }
 
     /// Cancels the job of `ticket` if it is still running (a cancelled task's own job, never

@@ -36,12 +36,6 @@ struct DatabaseRefusalTests {
         #expect(try await rig.fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == Int64(messages / 25))
     }
 
-    /// Seconds since `start`, for the recovery times the tests print.
-    func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = ContinuousClock.now - start
-        return String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
-
     @Test("INSERT revoked mid-run, then granted back: retried, nothing quarantined, exactly once")
     func insertRevoked() async throws {
         let rig = try await FaultTests().rig("revoked", messages: 150)

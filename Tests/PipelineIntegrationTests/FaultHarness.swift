@@ -88,3 +88,9 @@ func httpGet(port: Int, path: String) async -> (Int, String)? {
           let http = response as? HTTPURLResponse else { return nil }
     return (http.statusCode, String(decoding: data, as: UTF8.self))
 }
+
+/// Seconds since `start`, for the recovery times the fault tests print.
+func seconds(since start: ContinuousClock.Instant) -> String {
+    let elapsed = ContinuousClock.now - start
+    return String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}

@@ -10,11 +10,6 @@ import TestSupport
 /// its deadlines, reconnect and land every message exactly once.
 @Suite("frozen connections (real PostgreSQL + SQS endpoint)", .serialized, .enabled(if: TestServices.postgresEnabled && TestServices.sqsEnabled))
 struct FrozenConnectionTests {
-    func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = ContinuousClock.now - start
-        return String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
-
     @Test("PostgreSQL connection frozen mid-run: abandoned at the deadline, reconnected, exactly once")
     func databaseFrozen() async throws {
         let rig = try await FaultTests().rig("pgfrozen", messages: 200)
