@@ -19,7 +19,5 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION fetchde.refuse_forgotten() FROM PUBLIC;
-
-DROP TRIGGER IF EXISTS fetchde_forgotten_guard ON public.pii_vault;
-CREATE TRIGGER fetchde_forgotten_guard AFTER INSERT ON public.pii_vault
-    REFERENCING NEW TABLE AS fetchde_new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchde.refuse_forgotten();
+-- Its trigger, fetchde_forgotten_guard, is created with pii_vault's others by
+-- fetchde.guard_vault_entries() (25-data-keys.sql).

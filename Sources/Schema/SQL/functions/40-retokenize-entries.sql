@@ -198,9 +198,9 @@ BEGIN
     WHERE p.token_key_version >= st.target
     ON CONFLICT (field, token) DO NOTHING;
     PERFORM fetchde.retokenize_replace('pii_vault');
-    -- The copy has none of pii_vault's own triggers: the guard against forgotten values.
-    CREATE TRIGGER fetchde_forgotten_guard AFTER INSERT ON public.pii_vault
-        REFERENCING NEW TABLE AS fetchde_new_rows FOR EACH STATEMENT EXECUTE FUNCTION fetchde.refuse_forgotten();
+    -- The copy has none of pii_vault's own triggers: the guards against forgotten values
+    -- and missing data keys.
+    PERFORM fetchde.guard_vault_entries();
     DELETE FROM public.retokenize_entries_log;
     DELETE FROM public.retokenize_entries_rebuild;
     RETURN applied;
