@@ -123,15 +123,19 @@ extension VaultCommand.Quarantine {
         @Option(help: "Why (required; recorded in the audit log).")
         var reason: String?
 
+        @Option(help: "Messages read, checked and loaded per step (memory use grows with it).")
+        var batch = 5000
+
         func validate() throws {
             if all == !ids.isEmpty { throw ValidationError("give quarantine ids or --all (not both)") }
+            guard batch > 0 else { throw ValidationError("--batch must be positive") }
         }
 
         func run() async throws {
             try await ErrorReporting.run(tool: "vault") {
                 let environment = try common.vaultEnvironment(passphraseFile: passphrase.passphraseFile)
                 let progress = TerminalProgress(enabled: isatty(STDERR_FILENO) == 1)
-                let result = try await QuarantineReplayer(environment: environment).replay(
+                let result = try await QuarantineReplayer(environment: environment, batchSize: batch).replay(
                     ids: all ? nil : ids, reason: reason
                 ) { done, total in progress.update("replay", done, total, unit: "messages") }
                 progress.finish()

@@ -79,8 +79,10 @@ struct QuarantineTests {
     func replay() async throws {
         let (fixture, _) = try await Self.quarantined("quarantine_replay", blocked: 5, broken: 3)
         let before = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
-        let run = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "constraint dropped"], fixture)
+        // Steps of 3 of the 8 messages: valid and invalid ones in every step, each read once.
+        let run = try await Rotation.vault(["quarantine", "replay", "--all", "--batch", "3", "--reason", "constraint dropped"], fixture)
         #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("replayed 8 quarantined messages"), "\(run.stdout)")
         #expect(run.stdout.contains("5 loaded") && run.stdout.contains("3 still invalid"), "\(run.stdout)")
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 5)
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins WHERE device_type = 'blocked'") == 5)
@@ -100,9 +102,13 @@ struct QuarantineTests {
         ).rows.compactMap { $0[0].string }
         #expect(audit.count == 2 && audit[0].hasPrefix("loaded 5,"), "\(audit)")
         #expect(!audit.joined().contains("dev-"))
-        // An unknown id: 65, nothing else happens.
-        let unknown = try await Rotation.vault(["quarantine", "replay", "999999", "--reason", "r"], fixture)
+        // An unknown id: 65, nothing else happens; known ones beside it are replayed (steps of 1).
+        let kept = try await fixture.database.query("SELECT quarantine_id FROM etl_quarantine ORDER BY 1").rows.compactMap { $0[0].int }
+        let unknown = try await Rotation.vault(
+            ["quarantine", "replay", "999999"] + kept.map(String.init) + ["--batch", "1", "--reason", "r"], fixture
+        )
         #expect(unknown.status == 65 && unknown.stderr.contains("no quarantined message 999999"), "\(unknown)")
+        #expect(unknown.stdout.contains("replayed 3 quarantined messages") && unknown.stdout.contains("3 still invalid"), "\(unknown.stdout)")
     }
 
     @Test("replay while etl loads the same message ids: each exactly once, the quarantine emptied of them")

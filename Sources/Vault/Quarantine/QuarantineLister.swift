@@ -88,6 +88,12 @@ enum QuarantineSQL {
         return (columns + " WHERE quarantine_id = ANY($1::bigint[]) ORDER BY quarantine_id", [.int64Array(ids)])
     }
 
+    /// How many rows ``select(ids:)`` selects.
+    static func count(ids: [Int64]?) -> (sql: String, parameters: [PostgresValue]) {
+        guard let ids else { return ("SELECT count(*) FROM public.etl_quarantine", []) }
+        return ("SELECT count(*) FROM public.etl_quarantine WHERE quarantine_id = ANY($1::bigint[])", [.int64Array(ids)])
+    }
+
     /// The ids among `ids` that name no quarantined message.
     static func unknown(_ ids: [Int64], found: Set<Int64>) -> [Int64] {
         ids.filter { !found.contains($0) }

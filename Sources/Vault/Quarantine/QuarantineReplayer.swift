@@ -58,32 +58,32 @@ public struct QuarantineReplayer: Sendable {
             try BatchWriter.prepare(session: session)
             return try session.transaction {
                 var result = QuarantineReplayResult()
-                let opened = try OpenedQuarantine.read(session, ids: ids, keyring: keyring)
-                result.selected = opened.count
-                if let ids {
-                    for id in QuarantineSQL.unknown(ids, found: Set(opened.map(\.id))) {
-                        result.problems.append("no quarantined message \(id)")
-                    }
-                }
+                var cursor = try QuarantineCursor(session, ids: ids, keyring: keyring, chunkSize: batchSize)
                 let dataKey = try DataKey.create(in: session, keys: keys)
                 let transformer = BatchTransformer()
                 let erasures = SubjectErasures()
-                // Step N+1 is transformed (parsed, tokenized, sealed) on another thread
-                // while step N is written: the CPU half and the database half overlap.
-                let steps = stride(from: 0, to: opened.count, by: batchSize).map {
-                    Array(opened[$0..<min($0 + batchSize, opened.count)])
+                // While step N is written, step N+1 is read (the connection's next command) and
+                // opened and transformed (parsed, tokenized, sealed) on another thread: the
+                // CPU half and the database half overlap.
+                let prepare = { (chunk: QuarantineCursor.Chunk) in
+                    BackgroundWork { try ReplayStep(chunk.opened(), transformer: transformer, keys: keys, dataKey: dataKey) }
                 }
-                let prepare = { @Sendable (step: [OpenedQuarantine]) in
-                    try ReplayStep(step, transformer: transformer, keys: keys, dataKey: dataKey)
-                }
-                var next = steps.first.map { step in BackgroundWork { try prepare(step) } }
-                var done = 0
-                for index in steps.indices {
-                    guard let step = try next?.value() else { break }
-                    next = index + 1 < steps.count ? BackgroundWork { [step = steps[index + 1]] in try prepare(step) } : nil
+                var found = Set<Int64>()
+                var chunk = try cursor.next()
+                var next = chunk.map(prepare)
+                while let work = next, let current = chunk {
+                    found.formUnion(current.ids)
+                    chunk = try cursor.next()
+                    next = chunk.map(prepare)
+                    let step = try work.value()
                     try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, into: &result)
-                    done += steps[index].count
-                    progress?(done, opened.count)
+                    result.selected += current.rows.count
+                    progress?(result.selected, max(cursor.expected, result.selected))
+                }
+                if let ids {
+                    for id in QuarantineSQL.unknown(ids, found: found) {
+                        result.problems.append("no quarantined message \(id)")
+                    }
                 }
                 try AuditLog.append(
                     session, action: "quarantine-replay", outcome: "replayed", reason: reason,

@@ -14,14 +14,19 @@ struct OpenedQuarantine: Sendable {
 }
 
 extension OpenedQuarantine {
-    /// Reads the rows `ids` select (all when nil) and opens each
-    /// body with its data key (each unsealed once) and the associated data naming its message
-    /// id and data key.
+    /// Reads the rows `ids` select (all when nil) and opens each body (see ``open(_:dataKeys:)``).
     static func read(_ session: PostgresSession, ids: [Int64]?, keyring: VaultKeyring) throws -> [OpenedQuarantine] {
         let query = QuarantineSQL.select(ids: ids)
         let rows = try session.execute(query.sql, query.parameters).rows
         let dataKeys = try keyring.unsealDataKeys(session, ids: Set(rows.compactMap { $0[2].int })).opened
-        return rows.map { row in
+        return open(rows, dataKeys: dataKeys)
+    }
+
+    /// Opens each body of `rows` (``QuarantineSQL/select(ids:)``'s columns) with its data key
+    /// and the associated data naming its message id and data key. CPU work only: callers
+    /// may run it off the connection's thread.
+    static func open(_ rows: [PostgresRow], dataKeys: [Int64: SecureBytes]) -> [OpenedQuarantine] {
+        rows.map { row in
             let id = row[0].int ?? 0
             let messageID = row[1].string ?? ""
             var body: [UInt8]?
