@@ -25,6 +25,19 @@ public struct SubjectDigest: Hashable, Sendable {
         words = parsed
     }
 
+    /// The first 8 bytes as a word: what `etl` keeps in memory per tombstone
+    /// (`SubjectErasures`).
+    public var prefix: UInt64 { words.0 }
+
+    /// The ``prefix`` of the hash whose hex form starts with `hex` (16 hex digits); nil for
+    /// anything else.
+    public static func prefix(hex: UnsafeRawBufferPointer) -> UInt64? {
+        guard hex.count == 16 else { return nil }
+        var word: UInt64 = 0
+        let decoded = withUnsafeMutableBytes(of: &word) { Hex.decode(hex, into: $0) }
+        return decoded ? word : nil
+    }
+
     /// The 64-character lowercase hex form (the tombstone's `subject_hash`).
     public var hex: String {
         withUnsafeBytes(of: words) { Hex.encode($0) }

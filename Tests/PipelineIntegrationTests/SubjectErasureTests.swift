@@ -147,6 +147,35 @@ struct SubjectErasureTests {
         #expect(try await Self.hasEntry(fixture, .ip, tokenizer.token("198.51.100.6", field: .ip)))
     }
 
+    @Test("a tombstone sharing only its first 8 bytes with a subject's hash (what etl keeps in memory) erases nobody; malformed hashes are ignored; the real one still drops")
+    func prefixOnlyTombstone() async throws {
+        let fixture = try await PipelineFixture.make("subjprefix")
+        try await Self.seed(fixture)
+        let forget = try await Self.vault(["subject", "forget", "nobody-at-all", "--reason", "registers the key"], fixture)
+        #expect(forget.status == 0, "\(forget)")
+        let hasher = SubjectHasher(rootKey: try fixture.keys.directory.readSubjectKey())
+        let real = hasher.hash(Self.other)
+        let lookalike = String(real.prefix(16)) + String(repeating: real.hasSuffix("0") ? "1" : "0", count: 48)
+        #expect(lookalike != real && lookalike.prefix(16) == real.prefix(16))
+        for hash in [lookalike, "zz" + String(real.dropFirst(2)), "short", String(real.prefix(16)) + ",0123456789abcdef"] {
+            try await fixture.database.query(
+                "INSERT INTO fetchde.subject_erasures (subject_hash, erased_at) VALUES ($1, now() + interval '1 hour')", [.text(hash)]
+            )
+        }
+        // Sent before those erasure times: a real tombstone among them would drop it.
+        try await fixture.send([Self.body(Self.other, ip: "198.51.100.20", device: "dev-other-2")])
+        let stored = try await fixture.drain()
+        #expect(stored.outcome.inserted == 1 && stored.outcome.erasedDropped == 0, "\(stored.outcome)")
+        #expect(try await Self.rows(fixture, Self.other) == 2)
+
+        try await fixture.database.query(
+            "INSERT INTO fetchde.subject_erasures (subject_hash, erased_at) VALUES ($1, now() + interval '1 hour')", [.text(real)]
+        )
+        try await fixture.send([Self.body(Self.other, ip: "198.51.100.21", device: "dev-other-3")])
+        let dropped = try await fixture.drain()
+        #expect(dropped.outcome.inserted == 0 && dropped.outcome.erasedDropped == 1, "\(dropped.outcome)")
+    }
+
     @Test("privileges: etl_ingest only reads the tombstones and the key check; vault_admin may delete logins and record erasures, nothing more")
     func privileges() async throws {
         let database = try await TestDatabase.create("subjprivs")

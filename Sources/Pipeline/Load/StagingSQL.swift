@@ -38,17 +38,30 @@ enum StagingSQL {
     /// The registered subject key's check value (no row: no subject erased yet).
     static let subjectKeyCheck = "SELECT key_check FROM fetchde.subject_key"
     /// The registered subject key's check value (NULL: none registered), the highest erasure
-    /// `seq`, and the erasures recorded after `seq` $1 (see ``SubjectErasures``): an index
-    /// range on `seq`, one row of NULLs when nothing was erased since the previous batch. Its
-    /// ACCESS SHARE lock, held to COMMIT, orders the batch before or after a `vault subject
-    /// forget` (which locks the table exclusively): see ``SubjectErasureFilter``. (The key
-    /// check is a scalar subquery, not a join: the planner's guess for an unanalyzed
-    /// `subject_key` times every tombstone made the first, full read JIT-compile.)
+    /// `seq`, and the erasures recorded after `seq` $1 (see ``SubjectErasures``) as
+    /// comma-separated lists of the first 16 hex digits of their hashes, one list per 16,384
+    /// `seq` values (a first read of 100,000 tombstones is a few rows, not 100,000): an index
+    /// range on `seq`, one row with a NULL list when nothing was erased since the previous
+    /// batch. Its ACCESS SHARE lock, held to COMMIT, orders the batch before or after a
+    /// `vault subject forget` (which locks the table exclusively): see
+    /// ``SubjectErasureFilter``. (The key check is a scalar subquery, not a join: the planner's
+    /// guess for an unanalyzed `subject_key` times every tombstone made the first, full read
+    /// JIT-compile.)
     static let erasuresSince = """
         SELECT (SELECT k.key_check FROM fetchde.subject_key k) AS key_check,
             (SELECT max(m.seq) FROM fetchde.subject_erasures m) AS max_seq,
-            e.subject_hash, (extract(epoch FROM e.erased_at) * 1000)::bigint AS erased_ms
-        FROM (VALUES (1)) AS one (n) LEFT JOIN fetchde.subject_erasures e ON e.seq > $1::bigint
+            g.prefixes
+        FROM (VALUES (1)) AS one (n) LEFT JOIN (
+            SELECT string_agg(left(e.subject_hash, 16), ',') AS prefixes
+            FROM fetchde.subject_erasures e WHERE e.seq > $1::bigint
+            GROUP BY e.seq / 16384
+        ) g ON true
+        """
+    /// The tombstones of the subject hashes $1 (those whose prefix a loader knows): the
+    /// primary key's index, a row per erased subject.
+    static let erasureTimes = """
+        SELECT e.subject_hash, (extract(epoch FROM e.erased_at) * 1000)::bigint AS erased_ms
+        FROM fetchde.subject_erasures e WHERE e.subject_hash = ANY ($1::varchar[])
         """
     /// The token key version batches must be tokenized with (see `BatchWriter.commit`).
     static let activeTokenKeyVersion = "SELECT token_key_version FROM public.vault_active"

@@ -1,3 +1,4 @@
+import PIICrypto
 import Postgres
 
 /// Drops the logins of erased subjects (`vault subject forget`, SPEC §5) from a batch inside
@@ -8,7 +9,9 @@ import Postgres
 ///
 /// One statement per batch (``StagingSQL/erasuresSince``), through the loader's
 /// ``SubjectErasures``: it reads the tombstones recorded since the loader's previous batch
-/// (usually none) and checks the batch's hashes in memory. It also returns the registered
+/// (usually none) and checks the batch's hashes against their prefixes in memory; only the
+/// subjects with a known prefix (usually none) are looked up, by a second statement
+/// (``StagingSQL/erasureTimes``). The first also returns the registered
 /// subject key's check value; when that differs from the key the batch was hashed with (a
 /// subject key registered since the keys were loaded), the batch is refused with
 /// `.keysChanged` and prepared again with the new keys, so no login slips past an erasure
@@ -23,9 +26,11 @@ enum SubjectErasureFilter {
         guard snapshot.keyCheck == batch.subjectKeyCheck else {
             throw PipelineError(.keysChanged, "the subject key changed while the batch was prepared")
         }
-        let erasedAt = snapshot.erasedAt
-        guard !erasedAt.isEmpty, batch.loginSubjects.count == batch.logins.count else { return batch }
-        // Usually none of the batch's subjects is erased: then the batch goes as it is.
+        guard !snapshot.prefixes.isEmpty, batch.loginSubjects.count == batch.logins.count else { return batch }
+        // Usually no subject of the batch has a known prefix: then the batch goes as it is.
+        let candidates = Set(batch.loginSubjects.lazy.filter { snapshot.prefixes.contains($0.prefix) })
+        guard !candidates.isEmpty else { return batch }
+        let erasedAt = try SubjectErasures.erasureTimes(of: candidates, session: session)
         guard batch.loginSubjects.indices.contains(where: { index in
             erasedAt[batch.loginSubjects[index]].map { (batch.loginSentMilliseconds[index] ?? Int64.min) < $0 } ?? false
         }) else { return batch }
