@@ -37,6 +37,8 @@ public struct QuarantineReplayer: Sendable {
     public var environment: VaultEnvironment
     /// Messages per step (a progress update and one loader call each).
     public var batchSize: Int
+    /// Encryptions after which the run makes a new data key (tests lower it).
+    var dataKeyEncryptions = DataKeyLimit.encryptions
 
     public init(environment: VaultEnvironment, batchSize: Int = 5000) {
         self.environment = environment
@@ -51,6 +53,7 @@ public struct QuarantineReplayer: Sendable {
         let reason = try await VaultDatabase.requireReason(rawReason, environment, action: "quarantine-replay", detail: "\(detail)")
         let environment = self.environment
         let batchSize = self.batchSize
+        let dataKeyEncryptions = self.dataKeyEncryptions
         let result = try await VaultDatabase.audited(environment, action: "quarantine-replay", reason: reason, detail: detail) { session in
             let keyring = try VaultKeyring.load(session, environment: environment)
             let loader = ActiveKeysLoader(keys: environment.keys)
@@ -59,24 +62,33 @@ public struct QuarantineReplayer: Sendable {
             return try session.transaction {
                 var result = QuarantineReplayResult()
                 var cursor = try QuarantineCursor(session, ids: ids, keyring: keyring, chunkSize: batchSize)
-                let dataKey = try DataKey.create(in: session, keys: keys)
+                var dataKey = try DataKey.create(in: session, keys: keys)
+                var dataKeyUses = 0
                 let transformer = BatchTransformer()
                 let erasures = SubjectErasures()
                 // While step N is written, step N+1 is read (the connection's next command) and
                 // opened and transformed (parsed, tokenized, sealed) on another thread: the
                 // CPU half and the database half overlap.
-                let prepare = { (chunk: QuarantineCursor.Chunk) in
-                    BackgroundWork { try ReplayStep(chunk.opened(), transformer: transformer, keys: keys, dataKey: dataKey) }
+                let prepare = { (chunk: QuarantineCursor.Chunk) throws in
+                    // At most two entries per message, or its body when still invalid.
+                    let uses = 2 * chunk.rows.count
+                    if dataKeyUses + uses > dataKeyEncryptions {
+                        dataKey = try DataKey.create(in: session, keys: keys)
+                        dataKeyUses = 0
+                    }
+                    dataKeyUses += uses
+                    let stepKey = dataKey
+                    return BackgroundWork { try ReplayStep(chunk.opened(), transformer: transformer, keys: keys, dataKey: stepKey) }
                 }
                 var found = Set<Int64>()
                 var chunk = try cursor.next()
-                var next = chunk.map(prepare)
+                var next = try chunk.map(prepare)
                 while let work = next, let current = chunk {
                     found.formUnion(current.ids)
                     chunk = try cursor.next()
-                    next = chunk.map(prepare)
+                    next = try chunk.map(prepare)
                     let step = try work.value()
-                    try Self.load(step, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, into: &result)
+                    try Self.load(step, session: session, transformer: transformer, keys: keys, erasures: erasures, into: &result)
                     result.selected += current.rows.count
                     progress?(result.selected, max(cursor.expected, result.selected))
                 }
@@ -102,7 +114,7 @@ public struct QuarantineReplayer: Sendable {
     /// under its own savepoint), so one body the database still rejects keeps only itself back.
     static func load(
         _ step: ReplayStep, session: PostgresSession, transformer: BatchTransformer,
-        keys: ActiveKeys, dataKey: DataKey, erasures: SubjectErasures, into result: inout QuarantineReplayResult
+        keys: ActiveKeys, erasures: SubjectErasures, into result: inout QuarantineReplayResult
     ) throws {
         for id in step.failed {
             result.failed += 1
@@ -115,7 +127,7 @@ public struct QuarantineReplayer: Sendable {
         } catch let error as PostgresError where error.failureClass == .data && step.messages.count > 1 {
             try session.execute("ROLLBACK TO SAVEPOINT fetchde_replay_step")
             for message in step.messages {
-                try load(message, session: session, transformer: transformer, keys: keys, dataKey: dataKey, erasures: erasures, ids: step.ids, into: &result)
+                try load(message, session: session, transformer: transformer, keys: keys, dataKey: step.dataKey, erasures: erasures, ids: step.ids, into: &result)
             }
         }
     }
@@ -181,6 +193,8 @@ struct ReplayStep: Sendable {
     var batch: PreparedBatch
     /// (quarantine id, new reason) of the messages still invalid.
     var invalid: [(Int64, String)]
+    /// The data key the step's entries are sealed with (also the message-by-message fallback's).
+    var dataKey: DataKey
 
     init(_ step: [OpenedQuarantine], transformer: BatchTransformer, keys: ActiveKeys, dataKey: DataKey) throws {
         var messages: [IncomingMessage] = []
@@ -201,6 +215,7 @@ struct ReplayStep: Sendable {
         self.messages = messages
         self.ids = ids
         self.failed = failed
+        self.dataKey = dataKey
     }
 
     /// The pipeline's transform of `messages`, its quarantine rows turned into (id, reason).

@@ -7,9 +7,6 @@ import VaultFormat
 /// of tokens, in token order, a batch per transaction (see ``Retokenizer``). A worker takes
 /// several ranges one after the other, with one data key and one cache of opened DEKs.
 struct EntryWorker {
-    /// Encryptions after which the worker's data key is replaced (far below GCM's 2³² limit).
-    static let dataKeyUses = 1 << 24
-
     /// Where a re-tokenized entry goes.
     enum Mode: Sendable {
         /// Into `pii_vault_retokenized`, with its mapping; the old entry stays until the swap.
@@ -175,7 +172,7 @@ struct EntryWorker {
     /// A data key of this worker for `uses` more encryptions: sealed to the active vault key
     /// and committed before any entry uses it.
     private mutating func ensureDataKey(_ session: PostgresSession, uses: Int) throws {
-        if let key = dataKey, key.uses + uses <= Self.dataKeyUses { return }
+        if let key = dataKey, key.uses + uses <= DataKeyLimit.encryptions { return }
         let next = try session.execute("SELECT nextval(pg_get_serial_sequence('public.vault_data_keys', 'dek_id')) AS id")
         guard let id = next.rows.first?["id"].int else {
             throw VaultError(.schemaMissing, "vault_data_keys has no id sequence: run etl migrate")
