@@ -27,20 +27,27 @@ $fn$;
 
 CREATE OR REPLACE FUNCTION fetchde.keep_data_keys() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    gone record;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         IF EXISTS (SELECT 1 FROM public.pii_vault) THEN
             RAISE EXCEPTION 'vault entries name the data keys of vault_data_keys'
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
-    ELSIF EXISTS (
-        SELECT 1 FROM fetchde_old_rows o
-        WHERE NOT EXISTS (SELECT 1 FROM public.vault_data_keys d WHERE d.dek_id = o.dek_id)
-          AND EXISTS (SELECT 1 FROM public.pii_vault v WHERE v.dek_id = o.dek_id)
-    ) THEN
-        RAISE EXCEPTION 'a data key that vault entries name cannot be deleted or renumbered'
-            USING ERRCODE = 'foreign_key_violation';
+        RETURN NULL;
     END IF;
+    -- Only keys that are gone (deleted, or renumbered) are looked for among the entries
+    -- (pii_vault has no index on dek_id): a rewrap, which keeps every id, looks for none.
+    FOR gone IN
+        SELECT o.dek_id FROM fetchde_old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM public.vault_data_keys d WHERE d.dek_id = o.dek_id)
+    LOOP
+        IF EXISTS (SELECT 1 FROM public.pii_vault v WHERE v.dek_id = gone.dek_id) THEN
+            RAISE EXCEPTION 'a data key that vault entries name cannot be deleted or renumbered'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    END LOOP;
     RETURN NULL;
 END
 $fn$;
