@@ -1,8 +1,8 @@
 import ArgumentParser
-public import CommandSupport
+import CommandSupport
 import Foundation
 import Settings
-public import Vault
+import Vault
 
 /// The passphrase options of the commands that create or use the private key.
 struct PassphraseFileOption: ParsableArguments {
