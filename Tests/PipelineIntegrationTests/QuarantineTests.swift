@@ -111,6 +111,27 @@ struct QuarantineTests {
         #expect(unknown.stdout.contains("replayed 3 quarantined messages") && unknown.stdout.contains("3 still invalid"), "\(unknown.stdout)")
     }
 
+    @Test("replay of messages the database still rejects: their step falls back to one by one, the rest load, they stay with the database's reason")
+    func replayStillRejected() async throws {
+        let (fixture, _) = try await Self.quarantined("quarantine_rejected", blocked: 6, broken: 0)
+        let before = try await fixture.database.scalar("SELECT count(*) FROM user_logins")
+        try await fixture.database.query("ALTER TABLE user_logins ADD CONSTRAINT no_two CHECK (user_id NOT IN ('user-1002', 'user-1004'))")
+        // Steps of 2: the cursor has read the next step when one fails and is rolled back.
+        let run = try await Rotation.vault(["quarantine", "replay", "--all", "--batch", "2", "--reason", "partly fixed"], fixture)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("replayed 6 quarantined messages: 4 loaded") && run.stdout.contains("2 still invalid"), "\(run.stdout)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == before + 4)
+        #expect(try await fixture.database.scalar(
+            "SELECT count(*) FROM user_logins WHERE user_id IN ('user-1000', 'user-1001', 'user-1003', 'user-1005')"
+        ) == 4)
+        let left = try await fixture.database.query("SELECT reason FROM etl_quarantine").rows.compactMap { $0[0].string }
+        #expect(left.count == 2 && left.allSatisfy { $0.contains("SQLSTATE 23514") }, "\(left)")
+        try await fixture.database.query("ALTER TABLE user_logins DROP CONSTRAINT no_two")
+        let rest = try await Rotation.vault(["quarantine", "replay", "--all", "--reason", "fixed"], fixture)
+        #expect(rest.status == 0 && rest.stdout.contains("2 loaded"), "\(rest)")
+        #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == 0)
+    }
+
     @Test("replay while etl loads the same message ids: each exactly once, the quarantine emptied of them")
     func replayWhileIngesting() async throws {
         let (fixture, path) = try await Self.quarantined("quarantine_race", blocked: 200, broken: 0)
