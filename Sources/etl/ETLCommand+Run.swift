@@ -47,16 +47,9 @@ extension ETLCommand {
                     configuration: ConsumerConfiguration(settings: settings, queueURL: queueURL, drain: drain),
                     sqs: sqs, writer: writer, watcher: watcher, health: health, logger: logger
                 )
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [
-                            .init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup),
-                            .init(service: BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, health: health, logger: logger), successTerminationBehavior: .ignore),
-                        ],
-                        // SIGTERM and SIGINT are RunSignals', trapped since start-up.
-                        logger: logger
-                    )
-                )
+                let gauges = BacklogGauges(writer: writer, sqs: sqs, queueURL: queueURL, health: health, logger: logger)
+                // SIGTERM and SIGINT are RunSignals', trapped since start-up.
+                let group = RunServices.group(consumer: consumer, reporters: [gauges], logger: logger)
                 try await signals.run(group)
                 await writer.close()
                 if drain {

@@ -3,6 +3,7 @@ import Pipeline
 import ServiceLifecycle
 import Settings
 import SQS
+import Synchronization
 import Testing
 import PipelineTestSupport
 import TestSupport
@@ -98,6 +99,44 @@ struct ConsumerShutdownTests {
         #expect(try await fixture.database.scalar("SELECT count(*) FROM user_logins") == Int64(total - malformed))
         #expect(try await fixture.database.scalar("SELECT count(DISTINCT message_id) FROM user_logins") == Int64(total - malformed))
         #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == Int64(malformed))
+    }
+
+    /// A reporter that notes, when its graceful shutdown comes, whether the consumer had
+    /// already stopped (its health says "stopping" from the moment it is asked to).
+    final class ShutdownProbe: Service, Sendable {
+        let health: HealthState
+        let consumerStoppedFirst = Mutex<Bool?>(nil)
+
+        init(health: HealthState) { self.health = health }
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            let stopped = health.summary.contains("stopping")
+            consumerStoppedFirst.withLock { $0 = stopped }
+        }
+    }
+
+    @Test("etl run's group: a graceful shutdown reaches the consumer before the reporters beside it (readiness says stopping at once)")
+    func consumerStopsFirst() async throws {
+        let fixture = try await PipelineFixture.make("shutdown_order")
+        let settings = try fixture.settings()
+        let health = HealthState()
+        let writer = BatchWriter(url: fixture.database.url, dekMaxEncryptions: 1_000_000, fallbackDate: "2000-01-01", logger: .test)
+        let watcher = ActiveKeysWatcher(loader: ActiveKeysLoader(keys: fixture.keys.directory), writer: writer, health: health, logger: .test)
+        let consumer = SQSConsumer(
+            configuration: ConsumerConfiguration(settings: settings, queueURL: fixture.queueURL, drain: false),
+            sqs: fixture.sqs, writer: writer, watcher: watcher, health: health, logger: .test
+        )
+        let probe = ShutdownProbe(health: health)
+        let group = RunServices.group(consumer: consumer, reporters: [probe], logger: .test)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        await writer.close()
+        #expect(probe.consumerStoppedFirst.withLock { $0 } == true)
     }
 
     struct FixtureTimeout: Error, CustomStringConvertible {
