@@ -49,9 +49,13 @@ public struct PostgresCopyWriter {
             buffer.append(UInt8(ascii: "N"))
         case .bytea(let bytes):
             buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
-            for byte in bytes {
-                buffer.append(hexDigits[Int(byte >> 4)])
-                buffer.append(hexDigits[Int(byte & 0x0F)])
+            let start = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: 2 * bytes.count))
+            buffer.withUnsafeMutableBufferPointer { out in
+                for (index, byte) in bytes.enumerated() {
+                    out[start + 2 * index] = hexDigits[Int(byte >> 4)]
+                    out[start + 2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                }
             }
         case .text(let text):
             try appendEscaped(text, to: &buffer)
@@ -63,6 +67,13 @@ public struct PostgresCopyWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func appendEscaped(_ text: String, to buffer: inout [UInt8]) throws {
+        // Most values (tokens, ids, dates, versions) hold no byte to escape: one copy.
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 <= UInt8(ascii: "\r") || $0 == UInt8(ascii: "\\") }) else { return false }
+            buffer.append(contentsOf: utf8)
+            return true
+        }
+        if plain == true { return }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
