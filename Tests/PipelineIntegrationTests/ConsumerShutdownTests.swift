@@ -105,11 +105,13 @@ struct ConsumerShutdownTests {
     /// already stopped (its health says "stopping" from the moment it is asked to).
     final class ShutdownProbe: Service, Sendable {
         let health: HealthState
+        let started = Atomic<Bool>(false)
         let consumerStoppedFirst = Mutex<Bool?>(nil)
 
         init(health: HealthState) { self.health = health }
 
         func run() async throws {
+            started.store(true, ordering: .relaxed)
             try? await gracefulShutdown()
             let stopped = health.summary.contains("stopping")
             consumerStoppedFirst.withLock { $0 = stopped }
@@ -131,7 +133,11 @@ struct ConsumerShutdownTests {
         let group = RunServices.group(consumer: consumer, reporters: [probe], logger: .test)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(300))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !probe.started.load(ordering: .relaxed) {
+                guard ContinuousClock.now < deadline else { throw FixtureTimeout("the group did not start in 30 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
