@@ -39,23 +39,22 @@ enum StagingSQL {
     static let subjectKeyCheck = "SELECT key_check FROM fetchde.subject_key"
     /// The registered subject key's check value (NULL: none registered), the highest erasure
     /// `seq`, and the erasures recorded after `seq` $1 (see ``SubjectErasures``) as
-    /// comma-separated lists of the first 16 hex digits of their hashes, one list per 16,384
-    /// `seq` values (a first read of 100,000 tombstones is a few rows, not 100,000): an index
-    /// range on `seq`, one row with a NULL list when nothing was erased since the previous
-    /// batch. Its ACCESS SHARE lock, held to COMMIT, orders the batch before or after a
-    /// `vault subject forget` (which locks the table exclusively): see
-    /// ``SubjectErasureFilter``. (The key check is a scalar subquery, not a join: the planner's
-    /// guess for an unanalyzed `subject_key` times every tombstone made the first, full read
-    /// JIT-compile.)
+    /// comma-separated lists of the first 16 hex digits of their hashes, one list per range of
+    /// 16,384 `seq` values (a first read of 100,000 tombstones is seven rows, not 100,000),
+    /// each range read by the `seq` index in order (no sort); one row with a NULL list when
+    /// nothing was erased since the previous batch. Its ACCESS SHARE lock, held to COMMIT,
+    /// orders the batch before or after a `vault subject forget` (which locks the table
+    /// exclusively): see ``SubjectErasureFilter``. (The key check is a scalar subquery, not a
+    /// join: the planner's guess for an unanalyzed `subject_key` times every tombstone made
+    /// the first, full read JIT-compile.)
     static let erasuresSince = """
-        SELECT (SELECT k.key_check FROM fetchde.subject_key k) AS key_check,
-            (SELECT max(m.seq) FROM fetchde.subject_erasures m) AS max_seq,
-            g.prefixes
-        FROM (VALUES (1)) AS one (n) LEFT JOIN (
+        SELECT (SELECT k.key_check FROM fetchde.subject_key k) AS key_check, m.max_seq, g.prefixes
+        FROM (SELECT max(s.seq) AS max_seq FROM fetchde.subject_erasures s) AS m
+        LEFT JOIN LATERAL generate_series($1::bigint, m.max_seq - 1, 16384) AS chunk (after_seq) ON true
+        LEFT JOIN LATERAL (
             SELECT string_agg(left(e.subject_hash, 16), ',') AS prefixes
-            FROM fetchde.subject_erasures e WHERE e.seq > $1::bigint
-            GROUP BY e.seq / 16384
-        ) g ON true
+            FROM fetchde.subject_erasures e WHERE e.seq > chunk.after_seq AND e.seq <= chunk.after_seq + 16384
+        ) AS g ON true
         """
     /// The tombstones of the subject hashes $1 (those whose prefix a loader knows): the
     /// primary key's index, a row per erased subject.
