@@ -80,7 +80,7 @@ ingest() {
 }
 # Without: no subject key registered, no erasures (as before the first request). With: the
 # key registered (as a forget does) and T erasures of other ids, so every user id is hashed
-# and probed.
+# and checked against them.
 none_state() {
     q "DELETE FROM fetchde.subject_erasures; DELETE FROM fetchde.subject_key" >/dev/null
     # Else autovacuum cleans the 100,000 deleted tombstones during the next ingest.
