@@ -62,8 +62,11 @@ struct FaultTests {
     @Test("kill -9 at several moments, then restart: every valid message exactly once")
     func killNine() async throws {
         let rig = try await rig("kill9", messages: 250)
+        // What a killed run held comes back after the visibility timeout it received with:
+        // 5 s, not the default 60, so the last drain waits seconds for it.
+        let shortVisibility = rig.environment.merging(["ETL_VISIBILITY_TIMEOUT": "5"]) { $1 }
         for threshold in [10, 60, 120] as [Int64] {
-            let run = try ChildProcess.etl(["run"], environment: rig.environment)
+            let run = try ChildProcess.etl(["run"], environment: shortVisibility)
             try await rig.waitForRows(atLeast: threshold)
             await run.kill()
         }
@@ -93,7 +96,10 @@ struct FaultTests {
     @Test("SQS endpoint unreachable mid-run: retries with a log line, recovers, exactly once")
     func queueOutage() async throws {
         let rig = try await rig("sqsdown", messages: 200)
-        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment)
+        // Messages whose receive answer the cut lost stay invisible for the visibility timeout
+        // before the drain can take them again: 5 s instead of the default 60 keeps the test
+        // to seconds (with 60 it took 65–128 s, past its 120 s limit on a loaded machine).
+        let run = try ChildProcess.etl(["run", "--drain"], environment: rig.environment.merging(["ETL_VISIBILITY_TIMEOUT": "5"]) { $1 })
         try await rig.waitForRows(atLeast: 20)
         await rig.queue.cut()
         try await Task.sleep(for: .seconds(4))
