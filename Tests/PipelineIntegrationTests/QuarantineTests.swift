@@ -167,7 +167,9 @@ struct QuarantineTests {
         await connection.close()
         let writer = BatchWriter(url: fixture.database.url, dekMaxEncryptions: 1_000_000, fallbackDate: "2000-01-01", logger: .test)
         var quarantinedIDs = Set<String>()
+        let deadline = ContinuousClock.now + .seconds(60)
         while quarantinedIDs.count < total {
+            guard ContinuousClock.now < deadline else { Issue.record("not every message was received in 60 s"); return }
             let received = try await fixture.sqs.receiveMessages(queueURL: fixture.queueURL, maxMessages: 10, waitTimeSeconds: 1, visibilityTimeout: 2)
             let fresh = received.filter { !quarantinedIDs.contains($0.messageID) }
             guard !fresh.isEmpty else { continue }
@@ -180,9 +182,14 @@ struct QuarantineTests {
         await writer.close()
         #expect(try await fixture.database.scalar("SELECT count(*) FROM etl_quarantine") == Int64(total))
         try await fixture.database.query("ALTER TABLE user_logins DROP CONSTRAINT no_blocked")
+        // Visible again before both start, so etl's first receives meet the replay's first steps.
+        try await Task.sleep(for: .seconds(2))
 
         var environment = Rotation.environment(fixture)
         environment["ETL_BATCH_SIZE"] = "5"
+        // A message the endpoint hands out twice at once stays in flight until its visibility
+        // timeout ends, and --drain waits for it: 5 s, not 60.
+        environment["ETL_VISIBILITY_TIMEOUT"] = "5"
         let etl = try ChildProcess.etl(["run", "--drain"], environment: environment)
         let replay = try await Rotation.vault(["quarantine", "replay", "--all", "--batch", "7", "--reason", "race"], fixture)
         #expect(await etl.exitStatus(timeout: .seconds(120)) == 0, "\(etl.stderr)")
