@@ -83,6 +83,7 @@ public final class PostgresConnection: @unchecked Sendable {
             return try await withTaskCancellationHandler {
                 try await worker.run { [self] in
                     let ticket = canceller.arm(limit)
+                    let started = ContinuousClock.now
                     // A task cancelled before its job was armed found nothing of its own to
                     // cancel then: cancel it now (it ends within the canceller's grace).
                     job.ticket.store(ticket, ordering: .sequentiallyConsistent)
@@ -99,9 +100,15 @@ public final class PostgresConnection: @unchecked Sendable {
                     } catch {
                         passed = canceller.disarm(ticket)
                         guard passed else { throw error }
-                        logger.debug("postgres deadline passed; command cancelled", metadata: [
-                            LogKey.code: "\((error as? PostgresError)?.code.description ?? "other")",
-                        ])
+                        let metadata: Logger.Metadata = [LogKey.code: "\((error as? PostgresError)?.code.description ?? "other")"]
+                        if let limit, ContinuousClock.now - started >= limit {
+                            // Said here, whoever's call it was (a batch, a key poll, a gauge's
+                            // refresh, which logs its own failures at debug level only): a
+                            // connection given up on is worth an operator's eye.
+                            logger.warning("postgres deadline passed; command cancelled, connection dropped", metadata: metadata)
+                        } else {
+                            logger.debug("postgres command cancelled", metadata: metadata)
+                        }
                         throw PostgresError(
                             code: .deadlineExceeded,
                             reason: limit.map { "no answer within \($0.components.seconds) s" } ?? "cancelled")
