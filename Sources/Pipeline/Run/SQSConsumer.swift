@@ -175,7 +175,7 @@ public final class SQSConsumer: Service, Sendable {
                 health.setQueue(false)
                 let delay = backoff.next()
                 logger.warning("receive failed; retrying", metadata: [
-                    LogKey.error: "\(error)", LogKey.retryInMs: "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    LogKey.error: "\(error)", LogKey.retryInMs: "\(delay.milliseconds)",
                 ])
                 try? await Task.sleep(for: delay)
             }

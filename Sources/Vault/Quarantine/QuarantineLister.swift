@@ -90,8 +90,8 @@ enum QuarantineSQL {
 
     /// How many rows ``select(ids:)`` selects.
     static func count(ids: [Int64]?) -> (sql: String, parameters: [PostgresValue]) {
-        guard let ids else { return ("SELECT count(*) FROM public.etl_quarantine", []) }
-        return ("SELECT count(*) FROM public.etl_quarantine WHERE quarantine_id = ANY($1::bigint[])", [.int64Array(ids)])
+        let query = select(ids: ids)
+        return ("SELECT count(*) FROM (\(query.sql)) AS selected", query.parameters)
     }
 
     /// The ids among `ids` that name no quarantined message.
